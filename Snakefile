@@ -1,0 +1,21 @@
+# LEM workflow: Linguistic Entity Masking for low-resource language pairs.
+# Stages live in rules/*.smk; helpers in rules/common.smk; see docs/architecture.md.
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/tagging.smk"
+include: "rules/dictionary.smk"
+include: "rules/pretrain.smk"
+include: "rules/mining.smk"
+include: "rules/curation.smk"
+include: "rules/nmt.smk"
+include: "rules/sentiment.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets,
+    default_target: True

@@ -1,0 +1,1 @@
+# Stage: curation (see docs/architecture.md)

@@ -1,0 +1,71 @@
+# Stage: prepare — normalise, validate, filter, dedupe, split; dependent monolingual corpus.
+# Outputs are named {src}-{tgt} so that the pair's language codes appear in the file names.
+from lemflow.readers import parallel_input_files  # noqa: E402  (src/ is on sys.path, see common.smk)
+
+
+def corpus_files(wildcards):
+    pair = f"{wildcards.src}-{wildcards.tgt}"
+    return parallel_input_files(config["data"]["pairs"][pair], wildcards.src, wildcards.tgt)
+
+
+rule prepare:
+    input:
+        corpus=corpus_files,
+        script=script("prepare.py"),
+        code=pkg("prepare.py", "readers.py"),
+    output:
+        train_src=f"{R}/data/{{src}}-{{tgt}}/train.{{src}}",
+        train_tgt=f"{R}/data/{{src}}-{{tgt}}/train.{{tgt}}",
+        valid_src=f"{R}/data/{{src}}-{{tgt}}/valid.{{src}}",
+        valid_tgt=f"{R}/data/{{src}}-{{tgt}}/valid.{{tgt}}",
+        test_src=f"{R}/data/{{src}}-{{tgt}}/test.{{src}}",
+        test_tgt=f"{R}/data/{{src}}-{{tgt}}/test.{{tgt}}",
+        mono_train=f"{R}/data/{{src}}-{{tgt}}/mono.train.tsv",
+        mono_valid=f"{R}/data/{{src}}-{{tgt}}/mono.valid.tsv",
+        stats=f"{R}/data/{{src}}-{{tgt}}/stats.json",
+    wildcard_constraints:
+        src=r"[a-z]{2,3}",
+        tgt=r"[a-z]{2,3}",
+    params:
+        corpus=lambda w: as_json(config["data"]["pairs"][f"{w.src}-{w.tgt}"]),
+        settings=as_json(config["data"]["prepare"]),
+        outdir=lambda w: f"{R}/data/{w.src}-{w.tgt}",
+    log:
+        logpath("prepare", "{src}-{tgt}"),
+    benchmark:
+        benchpath("prepare", "{src}-{tgt}")
+    shell:
+        "{PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} --corpus {params.corpus:q} "
+        "--settings {params.settings:q} --seed {SEED} --outdir {params.outdir} > {log} 2>&1"
+
+
+rule prepare_mono:
+    input:
+        corpus=lambda w: config["data"]["independent_mono"][w.lang],
+        script=script("prepare_mono.py"),
+        code=pkg("prepare.py", "readers.py"),
+    output:
+        train=f"{R}/data/mono_indep/{{lang}}.train.txt",
+        valid=f"{R}/data/mono_indep/{{lang}}.valid.txt",
+        stats=f"{R}/data/mono_indep/{{lang}}.stats.json",
+    params:
+        settings=as_json(config["data"]["prepare"]),
+    log:
+        logpath("prepare_mono", "{lang}"),
+    benchmark:
+        benchpath("prepare_mono", "{lang}")
+    shell:
+        "{PYTHON} {input.script} --lang {wildcards.lang} --input {input.corpus} --settings {params.settings:q} "
+        "--seed {SEED} --outdir {R}/data/mono_indep > {log} 2>&1"
+
+
+def prepared_files(pair, splits=("train", "valid", "test")):
+    src, tgt = pair_langs(pair)
+    return [f"{R}/data/{pair}/{split}.{lang}" for split in splits for lang in (src, tgt)]
+
+
+@register_targets
+def data_targets():
+    targets = [f"{R}/data/{pair}/stats.json" for pair in PAIRS]
+    targets += [f"{R}/data/mono_indep/{lang}.stats.json" for lang in config["data"].get("independent_mono", {})]
+    return targets

@@ -1,0 +1,1 @@
+# Stage: dictionary (see docs/architecture.md)

@@ -1,0 +1,1 @@
+# Stage: mining (see docs/architecture.md)

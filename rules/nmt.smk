@@ -1,0 +1,1 @@
+# Stage: nmt (see docs/architecture.md)

@@ -1,0 +1,1 @@
+# Stage: pretrain (see docs/architecture.md)

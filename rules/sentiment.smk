@@ -1,0 +1,1 @@
+# Stage: sentiment (see docs/architecture.md)

@@ -1,0 +1,1 @@
+# Stage: tagging (see docs/architecture.md)

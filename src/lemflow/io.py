@@ -1,0 +1,95 @@
+"""Small I/O helpers shared by every stage: atomic writes and strict UTF-8 reading."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    A crash or exception leaves no file at ``path`` that could pass for a complete output.
+    Works for files and directories (the caller creates what it wants at the yielded path).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        if path.is_dir() and not path.is_symlink():
+            import shutil
+
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            if tmp.is_dir():
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8", **kwargs):
+    """Open a temporary file for writing; it replaces ``path`` only when the block succeeds."""
+    if "b" in mode:
+        encoding = None
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, encoding=encoding, **kwargs) as handle:
+            yield handle
+
+
+def write_lines(path, lines: Iterable[str]) -> None:
+    with atomic_open(path) as handle:
+        for line in lines:
+            handle.write(line)
+            handle.write("\n")
+
+
+def write_json(path, obj) -> None:
+    with atomic_open(path) as handle:
+        json.dump(obj, handle, ensure_ascii=False, indent=2, sort_keys=False)
+        handle.write("\n")
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def read_text_strict(path: str | os.PathLike) -> str:
+    """Read a whole file as UTF-8; invalid bytes raise InputError naming the line."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file does not exist")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(path, f"invalid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})", line) from None
+
+
+def read_lines_strict(path: str | os.PathLike, allow_empty_file: bool = False) -> list[str]:
+    """Lines of a UTF-8 text file without their line ends (LF or CRLF); BOM removed."""
+    text = read_text_strict(path)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip() and not allow_empty_file:
+        raise InputError(path, "file is empty")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]

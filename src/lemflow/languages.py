@@ -1,0 +1,30 @@
+"""Language codes. Nothing in the workflow hard-codes en/si/ta: any ISO 639-1 code works."""
+from __future__ import annotations
+
+from .errors import InputError
+
+# ISO 639-1 two-letter codes.
+ISO_639_1 = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv
+    cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht
+    hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la
+    lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj
+    om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv
+    sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()
+)
+
+
+def check_language(code: str, extra: frozenset[str] | set[str] = frozenset(), where: str = "config") -> str:
+    """Return ``code`` if it is an ISO 639-1 code (or declared in ``extra``), else raise."""
+    if code in ISO_639_1 or code in extra:
+        return code
+    raise InputError(where, f"unknown language code {code!r} (expected an ISO 639-1 code such as 'en', 'si', 'ta', "
+                            "or declare it under extra_languages)")
+
+
+def split_pair(pair: str, extra=frozenset(), where: str = "config") -> tuple[str, str]:
+    """'si-en' -> ('si', 'en'), both codes checked."""
+    parts = pair.split("-")
+    if len(parts) != 2 or parts[0] == parts[1]:
+        raise InputError(where, f"bad language pair {pair!r}: expected 'src-tgt' with two different codes")
+    return check_language(parts[0], extra, where), check_language(parts[1], extra, where)
