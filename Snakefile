@@ -1,6 +1,10 @@
 # LEM workflow: Linguistic Entity Masking for low-resource language pairs.
 # Stages live in rules/*.smk; helpers in rules/common.smk; see docs/architecture.md.
-configfile: "config.yaml"
+# The demo config is the default; a --configfile on the command line replaces it (Snakemake
+# would otherwise merge the two, mixing the demo's corpora into another run).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 include: "rules/common.smk"
