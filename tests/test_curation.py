@@ -1,0 +1,153 @@
+"""lemflow.curation: top-N / random-N selection, noise-detection P/R, scoring wiring, and the
+curate / inject_noise entry points on a tiny random encoder."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lemflow import curation
+from lemflow.curation import random_n, selection_quality, top_n
+from lemflow.errors import InputError
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_top_n_highest_in_corpus_order_ties_stable():
+    scores = [0.1, 0.9, 0.5, 0.9, 0.2, 0.7]
+    assert top_n(scores, 3).tolist() == [1, 3, 5]
+    assert top_n([1.0, 1.0, 1.0, 1.0], 2).tolist() == [0, 1]  # ties: earlier lines first
+    with pytest.raises(ValueError):
+        top_n(scores, 7)
+    with pytest.raises(ValueError, match="NaN"):
+        top_n([0.1, float("nan")], 1)
+
+
+def test_random_n_seeded_without_replacement():
+    a = random_n(100, 30, seed=5)
+    assert a.tolist() == random_n(100, 30, seed=5).tolist()
+    assert a.tolist() != random_n(100, 30, seed=6).tolist()
+    assert len(set(a.tolist())) == 30 and a.min() >= 0 and a.max() < 100 and (np.diff(a) > 0).all()
+
+
+def test_selection_quality_precision_recall():
+    labels = ["clean", "copy", "clean", "clean", "misaligned", "clean"]
+    q = selection_quality([0, 1, 2], labels)
+    assert q["precision"] == pytest.approx(2 / 3) and q["recall"] == pytest.approx(2 / 4)
+    assert q["f1"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
+    assert q["kept_by_label"] == {"clean": 2, "copy": 1, "misaligned": 0}
+    assert q["total_by_label"] == {"clean": 4, "copy": 1, "misaligned": 1}
+
+
+def test_check_sizes():
+    curation.check_sizes([1, 10], 10, "config curation.sizes")
+    with pytest.raises(InputError, match="selection size 11 is not within 1..10"):
+        curation.check_sizes([11], 10, "config curation.sizes")
+
+
+def test_score_pairs_ranks_translations_above_noise(monkeypatch):
+    """With embeddings where a translation lands next to its source, margin top-N finds the
+    clean pairs: checks the embed -> pair_margin_scores -> top_n wiring."""
+    rng = np.random.default_rng(0)
+    n, dim = 60, 16
+    meaning = rng.normal(size=(n, dim))
+    labels = ["clean" if i % 3 else "misaligned" for i in range(n)]
+    src = [f"s{i}" for i in range(n)]
+    tgt = [f"t{i}" if labels[i] == "clean" else f"t{(i + 7) % n}" for i in range(n)]
+
+    def fake_embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, prefix=""):
+        vectors = np.stack([meaning[int(s[1:])] + 0.05 * rng.normal(size=dim) for s in sentences])
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    monkeypatch.setattr("lemflow.embedding.embed", fake_embed)
+    scores = curation.score_pairs("unused", src, tgt, k=4)
+    assert scores.shape == (n,)
+    q = selection_quality(top_n(scores, 40), labels)
+    assert q["precision"] == 1.0 and q["recall"] == 1.0
+
+
+def make_tiny_encoder(path, words, seed=0, hidden=32):
+    """A random XLM-R-architecture encoder with a word-level tokenizer over ``words``."""
+    torch = pytest.importorskip("torch")
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab = {token: i for i, token in enumerate(specials + sorted(set(words)))}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>")
+    torch.manual_seed(seed)
+    config = XLMRobertaConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
+                              intermediate_size=2 * hidden, max_position_embeddings=72, pad_token_id=1,
+                              bos_token_id=0, eos_token_id=2)
+    XLMRobertaModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def synthetic_corpus(n, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = [rng.integers(0, 40, size=rng.integers(3, 9)) for _ in range(n)]
+    return ([" ".join(f"si{i}" for i in r) for r in rows], [" ".join(f"en{i}" for i in r[::-1]) for r in rows],
+            [" ".join(f"ta{i}" for i in r) for r in rows])
+
+
+def run_script(name, *args):
+    result = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / name), *map(str, args)],
+                            capture_output=True, text=True, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_inject_noise_and_curate_scripts(tmp_path):
+    si, en, ta = synthetic_corpus(120)
+    (tmp_path / "train.si").write_text("\n".join(si) + "\n", encoding="utf-8")
+    (tmp_path / "train.en").write_text("\n".join(en) + "\n", encoding="utf-8")
+    (tmp_path / "third.ta").write_text("\n".join(ta) + "\n", encoding="utf-8")
+    noise = json.dumps({"rate": 0.5})
+    out = tmp_path / "cur" / "noisy"
+    run_script("inject_noise.py", "--pair", "si-en", "--clean-prefix", tmp_path / "train", "--third",
+               tmp_path / "third.ta", "--settings", noise, "--seed", 3, "--out-prefix", out)
+    labels = (tmp_path / "cur" / "noisy.labels").read_text().splitlines()
+    noisy_si = (tmp_path / "cur" / "noisy.si").read_text().splitlines()
+    noisy_en = (tmp_path / "cur" / "noisy.en").read_text().splitlines()
+    stats = json.loads((tmp_path / "cur" / "noisy.stats.json").read_text())
+    assert len(labels) == len(noisy_si) == len(noisy_en) == 120 and stats["labels"]["clean"] == 60
+    assert any(t in ta for t, label in zip(noisy_en, labels) if label == "wrong_language")
+
+    encoder = make_tiny_encoder(tmp_path / "enc", [w for s in si + en + ta for w in s.split()])
+    settings = json.dumps({"sizes": [30, 60], "k": 4, "embed": {"batch_size": 16}})
+    for what, outdir in ((["--model-dir", encoder], tmp_path / "sel"), (["--random"], tmp_path / "rnd")):
+        run_script("curate.py", "--pair", "si-en", "--noisy-prefix", out, *what, "--settings", settings,
+                   "--seed", 3, "--outdir", outdir)
+        report = json.loads((outdir / "selection.json").read_text())
+        for n in (30, 60):
+            sel_si = (outdir / f"top{n}.si").read_text().splitlines()
+            sel_en = (outdir / f"top{n}.en").read_text().splitlines()
+            assert len(sel_si) == len(sel_en) == n
+            pairs = list(zip(noisy_si, noisy_en))
+            assert all(p in pairs for p in zip(sel_si, sel_en))
+            quality = report["sizes"][str(n)]
+            assert quality["selected"] == n and 0 <= quality["precision"] <= 1 and 0 <= quality["recall"] <= 1
+            assert quality["recall"] == pytest.approx(quality["clean_selected"] / 60)
+    scores = (tmp_path / "sel" / "scores.txt").read_text().splitlines()
+    assert len(scores) == 120
+    # the top-30 are the 30 highest scores
+    order = np.argsort(-np.array([float(s) for s in scores]), kind="stable")[:30]
+    assert [pairs[i] for i in sorted(order)] == list(zip(
+        (tmp_path / "sel" / "top30.si").read_text().splitlines(), (tmp_path / "sel" / "top30.en").read_text().splitlines()))
+
+
+def test_curate_rejects_size_larger_than_corpus(tmp_path):
+    for ext, lines in (("si", ["a b"] * 5), ("en", ["c d"] * 5), ("labels", ["clean"] * 5)):
+        (tmp_path / f"noisy.{ext}").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / "curate.py"), "--pair", "si-en",
+                             "--noisy-prefix", str(tmp_path / "noisy"), "--random", "--settings",
+                             json.dumps({"sizes": [6]}), "--seed", "1", "--outdir", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "selection size 6 is not within 1..5" in result.stderr

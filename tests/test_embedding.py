@@ -1,0 +1,92 @@
+"""lemflow.embedding: mean pooling, normalisation, length-sorted batching, order restored."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from lemflow.embedding import embed, l2_normalise, length_sorted_batches, load_encoder  # noqa: E402
+
+WORDS = ["the", "army", "news", "today", "a", "soldier", "village", "road", "school", "rain",
+         "ශ්\u200dරී", "ලංකා", "இலங்கை", "அரசு", "president", "met", "was", "built", "in", "and"]
+
+
+def make_tiny_encoder(path, seed=0, hidden=32, layers=2):
+    """A random XLM-R-architecture encoder with a word-level tokenizer, saved to ``path``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab = {token: i for i, token in enumerate(specials + WORDS)}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>")
+    torch.manual_seed(seed)
+    config = XLMRobertaConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
+                              num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=72,
+                              pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    model = XLMRobertaModel(config)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory):
+    return make_tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny")
+
+
+SENTENCES = ["the army news today", "a soldier", "ශ්\u200dරී ලංකා president met a soldier in the village and the road",
+             "rain", "இலங்கை அரசு school was built", "unknownword the", ""]
+
+
+def test_shape_dtype_unit_norm(tiny_encoder):
+    e = embed(tiny_encoder, SENTENCES, batch_size=3)
+    assert e.shape == (len(SENTENCES), 32) and e.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+
+
+def test_batching_restores_order_and_masks_padding(tiny_encoder):
+    batched = embed(tiny_encoder, SENTENCES, batch_size=4)
+    single = np.stack([embed(tiny_encoder, [s], batch_size=1)[0] for s in SENTENCES])
+    np.testing.assert_allclose(batched, single, atol=1e-5)
+    assert not np.allclose(batched[0], batched[1])
+
+
+def test_matches_manual_mean_pooling(tiny_encoder):
+    tokenizer, model = load_encoder(tiny_encoder)
+    batch = tokenizer(SENTENCES[:3], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        out = model(**batch, output_hidden_states=True)
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    for layer in (-1, 0, 1):
+        pooled = (out.hidden_states[layer] * mask).sum(1) / mask.sum(1)
+        expected = l2_normalise(pooled.numpy())
+        got = embed(tiny_encoder, SENTENCES[:3], layer=layer, batch_size=2)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert not np.allclose(embed(tiny_encoder, SENTENCES[:3], layer=0), embed(tiny_encoder, SENTENCES[:3]))
+
+
+def test_float16_prefix_truncation_and_empty(tiny_encoder):
+    e16 = embed(tiny_encoder, SENTENCES, dtype="float16")
+    assert e16.dtype == np.float16
+    np.testing.assert_allclose(e16.astype(np.float32), embed(tiny_encoder, SENTENCES), atol=2e-3)
+    assert not np.allclose(embed(tiny_encoder, ["rain"], prefix="the "), embed(tiny_encoder, ["rain"]))
+    long = " ".join(["army"] * 50 + ["rain"])
+    np.testing.assert_allclose(embed(tiny_encoder, [long], max_length=8),
+                               embed(tiny_encoder, [" ".join(["army"] * 6)], max_length=8), atol=1e-5)
+    assert embed(tiny_encoder, []).shape == (0, 32)
+    with pytest.raises(ValueError, match="dtype"):
+        embed(tiny_encoder, ["a"], dtype="int8")
+
+
+def test_length_sorted_batches_cover_everything_once():
+    lengths = [3, 9, 1, 9, 4, 7, 2]
+    batches = length_sorted_batches(lengths, 3)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(len(lengths)))
+    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
+    assert [len(b) for b in batches] == [3, 3, 1]

@@ -1,0 +1,156 @@
+"""The mining stage end to end: workflow scripts on a tiny encoder, and the Snakemake rules
+(corpus export -> embed -> mine/evaluate -> results table) on a temporary config."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from test_embedding import make_tiny_encoder
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_COMPARABLE = REPO.parent / "shared" / "data" / "comparable"
+
+WORDS_SI = ["ශ්\u200dරී", "ලංකා"]
+EN = ["the army news today", "a soldier met the president", "the school was built in the village",
+      "rain and the road", "president met a soldier in the village", "the road was built today"]
+SI = ["ශ්\u200dරී ලංකා army news", "ලංකා soldier president", "school built village ලංකා",
+      "rain road", "president soldier village", "road built today ශ්\u200dරී"]
+
+
+def run(script, *args):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / script), *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def write_comparable(root):
+    """Two documents per side in the compact layout; gold aligns sentence n with n."""
+    root.mkdir(parents=True)
+    si = [f"si_{doc}_{n}\t{SI[(3 * d + n) % 6]}" for d, doc in enumerate(["100", "200"]) for n in range(3)]
+    en = [f"en_{doc}_{n}\t{EN[(3 * d + n) % 6]}" for d, doc in enumerate(["100", "200"]) for n in range(3)]
+    (root / "si.tsv").write_text("\n".join(si) + "\n", encoding="utf-8")
+    (root / "en.tsv").write_text("\n".join(en) + "\n", encoding="utf-8")
+    gold = ["si_100_0\ten_100_0", "si_100_2\ten_100_2", "si_200_1\ten_200_1", "si_999_1\ten_200_1"]
+    (root / "gold.tsv").write_text("\n".join(gold) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    return make_tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny")
+
+
+def test_scripts_chain(tmp_path, encoder):
+    for script in ("embed.py", "mine.py", "mining_corpus.py", "mining_results.py"):
+        assert "usage" in run(script, "--help").stdout
+    write_comparable(tmp_path / "News")
+    corpus = tmp_path / "corpus"
+    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", corpus)
+    meta = json.loads((corpus / "meta.json").read_text(encoding="utf-8"))
+    assert meta["gold"] == 3 and len(meta["skipped_gold"]) == 1 and meta["documents_compared"] == 2
+    assert (corpus / "si.txt").read_text(encoding="utf-8").count("\n") == 6
+    for lang in ("si", "en"):
+        run("embed.py", "--model", encoder, "--input", corpus / f"{lang}.txt", "--output", tmp_path / f"{lang}.npy",
+            "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
+    emb = np.load(tmp_path / "si.npy")
+    assert emb.shape == (6, 32) and emb.dtype == np.float16
+    settings = {"k": 4, "candidates": "max", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}
+    evals = []
+    for strategy in ("mlm_tlm", "lem"):
+        out = tmp_path / strategy
+        label = {"dataset": "News", "pair": "si-en", "base": "tiny", "strategy": strategy}
+        run("mine.py", "--kind", "comparable", "--pair", "si-en", "--corpus", corpus, "--emb1", tmp_path / "si.npy",
+            "--emb2", tmp_path / "en.npy", "--settings", json.dumps(settings), "--label", json.dumps(label),
+            "--outdir", out)
+        evals.append(out / "eval.json")
+        result = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+        assert len(result["flags"]["global_recall"]) == 3
+        rows = list(csv.DictReader((out / "mined.per_doc.tsv").open(encoding="utf-8"), delimiter="\t"))
+        assert rows and all(r["si_id"].split("_")[1] == r["en_id"].split("_")[1] for r in rows)
+        assert [float(r["margin"]) for r in rows] == sorted((float(r["margin"]) for r in rows), reverse=True)
+    run("mining_results.py", "--evals", *evals, "--settings",
+        json.dumps({"bootstrap": {"samples": 50, "confidence": 0.9}, "reference_strategy": "mlm_tlm"}),
+        "--seed", 3, "--results", tmp_path / "results.csv", "--significance", tmp_path / "sig.csv")
+    table = list(csv.DictReader((tmp_path / "results.csv").open(encoding="utf-8")))
+    assert list(table[0]) == ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+    assert {r["metric"] for r in table} >= {"global_recall", "per_doc_recall", "global_f1", "per_doc_precision"}
+    sig = list(csv.DictReader((tmp_path / "sig.csv").open(encoding="utf-8")))
+    assert {r["strategy"] for r in sig} == {"lem"} and len(sig) == 4  # 2 modes x (recall, recall at threshold)
+
+
+def test_mine_rejects_misaligned_embeddings(tmp_path, encoder):
+    write_comparable(tmp_path / "News")
+    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", tmp_path / "c")
+    np.save(tmp_path / "bad.npy", np.zeros((5, 32), np.float32))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / "mine.py"), "--kind", "comparable",
+                           "--pair", "si-en", "--corpus", str(tmp_path / "c"), "--emb1", str(tmp_path / "bad.npy"),
+                           "--emb2", str(tmp_path / "bad.npy"), "--settings", json.dumps({"k": 4, "candidates": "max",
+                           "threshold": 1.0, "modes": ["global"]}), "--label", "{}", "--outdir", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode != 0 and "bad.npy" in proc.stderr and "expected 6 rows" in proc.stderr
+    assert not (tmp_path / "o" / "eval.json").exists()
+
+
+def test_parallel_corpus_misaligned(tmp_path):
+    (tmp_path / "t.si").write_text("a\nb\nc\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("a\nb\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / "mining_corpus.py"), "--kind", "parallel",
+                           "--pair", "si-en", "--source", json.dumps({"si": str(tmp_path / "t.si"), "en": str(tmp_path / "t.en")}),
+                           "--outdir", str(tmp_path / "o")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode != 0 and "t.en:3" in proc.stderr and "misaligned" in proc.stderr
+
+
+def test_snakemake_mining_stage(tmp_path, encoder):
+    """The rules on a temporary config: comparable set + prepared test split, base encoder on disk."""
+    write_comparable(tmp_path / "News")
+    lines_si = [SI[i % 6] + f" {i}" for i in range(30)]
+    lines_en = [EN[i % 6] + f" {i}" for i in range(30)]
+    (tmp_path / "par.si").write_text("\n".join(lines_si) + "\n", encoding="utf-8")
+    (tmp_path / "par.en").write_text("\n".join(lines_en) + "\n", encoding="utf-8")
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["results_dir"] = str(tmp_path / "results")
+    config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "par")}}
+    config["data"]["prepare"]["test_fraction"] = 0.3
+    config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["mining"]}]
+    config["mining"] = {"comparable": {"si-en": {"News": str(tmp_path / "News")}}, "prepared_test": True,
+                        "threshold": 1.0, "bootstrap": {"samples": 50}, "embedding": {"batch_size": 4}}
+    out = tmp_path / "results" / config["run_name"]
+    import shutil
+
+    shutil.copytree(encoder, out / "base" / "tiny")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
+    # the base encoder is on disk; only the prepare and mining rules may run
+    cmd = [sys.executable, "-m", "snakemake", str(out / "mining/results.csv"), "--configfile",
+           str(tmp_path / "config.yaml"), "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_embed",
+           "mining_eval", "mining_results"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    table = list(csv.DictReader((out / "mining/results.csv").open(encoding="utf-8")))
+    assert {(r["dataset"], r["strategy"]) for r in table} == {("News", "base"), ("prepared_test", "base")}
+    assert {r["metric"] for r in table if r["dataset"] == "prepared_test"} == {"p_at_1", "xsim_error"}
+    assert (out / "mining/tiny/base/si-en/embeddings/comparable/News.si.npy").exists()
+    assert (out / "logs/mining_eval/tiny/base/si-en/comparable/News.log").exists()
+    again = subprocess.run(cmd + ["-n"], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.shared
+def test_shared_comparable_corpora_export(tmp_path):
+    """Every shared comparable corpus reads and exports (gold ids resolved, documents compared)."""
+    for pair in ("si-en", "ta-en", "si-ta"):
+        for source in ("Army_news", "Hiru"):
+            root = SHARED_COMPARABLE / pair / source
+            from lemflow.mining_eval import write_comparable_corpus
+
+            meta = write_comparable_corpus(root, *pair.split("-"), tmp_path / pair / source)
+            assert meta["gold"] > 100 and meta["documents_compared"] > 10

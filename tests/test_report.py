@@ -1,0 +1,176 @@
+"""Report stage on synthetic tidy result tables: aggregation, deltas, significance, tables,
+plots, robustness to missing stages, the workflow script."""
+import csv
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lemflow.errors import InputError
+from lemflow.report import (ReportSettings, aggregate, build_report, compare, read_paper, read_results,
+                            read_significance, walltime_table, welch_p)
+
+REPO = Path(__file__).resolve().parents[1]
+COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+
+
+def write_csv(path: Path, rows, columns=COLUMNS, delimiter=","):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def sentiment_rows():
+    rows = []
+    per_seed = {"base": [0.50, 0.52, 0.51], "mlm_tlm": [0.60, 0.61, 0.59], "lem": [0.70, 0.71, 0.69],
+                "lem_ne": [0.61, 0.58, 0.62]}
+    for pair, shift in (("si-en", 0.0), ("ta-en", -0.1)):
+        for strategy, values in per_seed.items():
+            for seed, v in zip((13, 14, 15), values):
+                rows.append(["sentiment", "codemixed", pair, "scratch", strategy, "macro_f1", v + shift, "", "", seed])
+                rows.append(["sentiment", "codemixed", pair, "scratch", strategy, "accuracy", v + shift + 0.05, "", "",
+                             seed])
+    return rows
+
+
+def mining_rows():
+    return [
+        ["mining", "hiru", "si-ta", "scratch", "mlm_tlm", "recall", 0.40, 0.35, 0.45, ""],
+        ["mining", "hiru", "si-ta", "scratch", "lem", "recall", 0.55, 0.50, 0.60, ""],
+        ["mining", "hiru", "si-ta", "scratch", "lem_ne", "recall", 0.44, 0.39, 0.49, ""],
+        ["mining", "hiru", "si-ta", "scratch", "mlm_tlm", "xsim_error", 0.30, "", "", ""],
+        ["mining", "hiru", "si-ta", "scratch", "lem", "xsim_error", 0.20, "", "", ""],
+    ]
+
+
+@pytest.fixture
+def run(tmp_path):
+    root = tmp_path / "results" / "demo"
+    sentiment = write_csv(root / "sentiment" / "results.csv", sentiment_rows())
+    mining = write_csv(root / "mining" / "results.csv", mining_rows())
+    return root, sentiment, mining
+
+
+def test_aggregate_mean_std_and_ci(run):
+    _, sentiment, mining = run
+    agg = aggregate(read_results([sentiment, mining]))
+    lem = agg[(agg.pair == "si-en") & (agg.strategy == "lem") & (agg.metric == "macro_f1")].iloc[0]
+    assert lem["n"] == 3 and lem["value"] == pytest.approx(0.70)
+    assert lem["std"] == pytest.approx(0.01)
+    rec = agg[(agg.task == "mining") & (agg.strategy == "lem") & (agg.metric == "recall")].iloc[0]
+    assert rec["n"] == 1 and (rec["ci_low"], rec["ci_high"]) == (0.50, 0.60) and math.isnan(rec["std"])
+
+
+def test_compare_deltas_and_tests(run):
+    _, sentiment, mining = run
+    settings = ReportSettings()
+    table = compare(aggregate(read_results([sentiment, mining])), read_significance([]), settings)
+    get = lambda **k: table[(table[list(k)] == pd.Series(k)).all(axis=1)].iloc[0]  # noqa: E731
+    lem = get(pair="si-en", strategy="lem", metric="macro_f1")
+    assert lem["delta"] == pytest.approx(0.10) and lem["test"] == "welch" and lem["significant"] is True
+    assert lem["direction"] == "better"
+    ne = get(pair="si-en", strategy="lem_ne", metric="macro_f1")
+    assert ne["test"] == "welch" and ne["significant"] is False
+    assert get(pair="si-en", strategy="mlm_tlm", metric="macro_f1")["test"] == ""
+    rec = get(task="mining", strategy="lem", metric="recall")
+    assert rec["test"] == "ci-overlap" and rec["significant"] is True
+    assert get(task="mining", strategy="lem_ne", metric="recall")["significant"] is False
+    xsim = get(task="mining", strategy="lem", metric="xsim_error")
+    assert xsim["direction"] == "better" and xsim["delta"] == pytest.approx(-0.10)  # lower is better
+    assert xsim["significant"] is None
+
+
+def test_stage_significance_overrides(run, tmp_path):
+    _, sentiment, mining = run
+    sig = write_csv(tmp_path / "sig.csv", [["mining", "hiru", "si-ta", "scratch", "lem_ne", "recall", "0.01", "True",
+                                            "scratch/mlm_tlm"]],
+                    ["task", "dataset", "pair", "base", "strategy", "metric", "p_value", "significant", "reference"])
+    table = compare(aggregate(read_results([mining])), read_significance([sig]), ReportSettings())
+    row = table[(table.strategy == "lem_ne") & (table.metric == "recall")].iloc[0]
+    assert row["test"] == "stage" and row["significant"] is True and row["p_value"] == pytest.approx(0.01)
+
+
+def test_welch_against_scipy_reference_values():
+    # textbook example: means 2 and 4, variances 1 and 1, n 3 each -> t = -2.449, df = 4
+    assert welch_p([1, 2, 3], [3, 4, 5]) == pytest.approx(0.0704, abs=1e-3)
+    assert math.isnan(welch_p([1], [2, 3]))
+
+
+def test_bad_results_file(tmp_path):
+    bad = write_csv(tmp_path / "r.csv", [["sentiment", "d", "si-en", "b", "s", "m", "abc", "", "", ""]])
+    with pytest.raises(InputError, match="r.csv:2.*not a number"):
+        read_results([bad])
+    missing = write_csv(tmp_path / "m.csv", [["sentiment", "1"]], ["task", "value"])
+    with pytest.raises(InputError, match="missing columns"):
+        read_results([missing])
+
+
+def test_paper_file_is_valid_and_never_invented():
+    paper = read_paper(REPO / "src" / "lemflow" / "data" / "paper_results.csv")
+    assert list(paper.columns)[:8] == ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
+    assert paper["source"].astype(bool).all()  # every number names where in the paper it comes from
+
+
+def test_build_report_tables_plots_and_sections(run, tmp_path):
+    root, sentiment, mining = run
+    write_csv(root / "benchmarks" / "sentiment_train" / "scratch" / "lem" / "si-en" / "seed13.tsv",
+              [["12.5", "0:00:12", "300.0"]], ["s", "h:m:s", "max_rss"], "\t")
+    write_csv(root / "benchmarks" / "sentiment_train" / "scratch" / "lem" / "si-en" / "seed14.tsv",
+              [["7.5", "0:00:07", "350.0"]], ["s", "h:m:s", "max_rss"], "\t")
+    (root / "pretrain" / "scratch" / "lem" / "si-en" / "mono").mkdir(parents=True)
+    (root / "pretrain" / "scratch" / "lem" / "si-en" / "mono" / "metrics.json").write_text(
+        json.dumps({"best_eval_loss": 3.2, "masking": {"masked_fraction": 0.14, "topup_fraction": 0.0}}))
+    tagging = tmp_path / "tagging.json"
+    tagging.write_text(json.dumps({"si": {"upos_accuracy": 0.91, "ner": {"f1": 0.7}}}))
+    paper = write_csv(tmp_path / "paper.csv", [["sentiment", "", "si-en", "xlmr", "lem", "macro_f1", "0.66", "Table X"]],
+                      ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"])
+    out = tmp_path / "report"
+    summary = build_report([sentiment, mining], root, out, {"run_name": "demo", "seed": 1}, ReportSettings(),
+                           paper_path=paper, tagging_json=tagging, repo=REPO)
+    md = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert "## At a glance" in md and "## sentiment" in md and "## mining" in md
+    assert "▲ +0.1000" in md  # lem vs mlm_tlm on si-en macro-F1, Welch-significant
+    assert "0.7000 ± 0.0100" in md
+    assert "paper si-en" in md and "0.6600" in md
+    assert "upos_accuracy" in md and "masking/masked_fraction" in md
+    assert "sentiment_train | 2 | 20.0" in md
+    assert "config sha256" in md and "git commit" in md
+    pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert "walltime.png" in pngs and "sentiment__codemixed__macro_f1.png" in pngs
+    assert all((out / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    table = pd.read_csv(out / "tables" / "summary.csv")
+    assert {"delta", "p_value", "significant", "test", "paper_value", "seeds_values"} <= set(table.columns)
+    assert summary["counts"]["compared"] > 0
+    # sentiment tables show only the configured metrics; mining all of its metrics
+    assert ("sentiment", "codemixed", "accuracy") in summary["tables"]
+    assert ("mining", "hiru", "xsim_error") in summary["tables"]
+
+
+def test_report_without_any_stage(tmp_path):
+    out = tmp_path / "report"
+    summary = build_report([], tmp_path, out, {"run_name": "x"}, ReportSettings(), repo=REPO)
+    md = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert "No strategy could be compared" in md and summary["counts"]["compared"] == 0
+    assert walltime_table(tmp_path).empty
+
+
+def test_report_script(run, tmp_path):
+    root, sentiment, mining = run
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "workflow_scripts" / "report.py"), "--results", str(sentiment),
+         "--significance", str(tmp_path / "absent.csv"), "--results-root", str(root), "--paper",
+         str(REPO / "src" / "lemflow" / "data" / "paper_results.csv"), "--config", json.dumps({"run_name": "demo"}),
+         "--settings", json.dumps({"baseline": "mlm_tlm", "metrics": {"sentiment": ["macro_f1"]}}),
+         "--outdir", str(root / "report")],
+        capture_output=True, text=True, env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names = sorted(p.name for p in (root / "report").iterdir())
+    assert names == ["RESULTS.md", "plots", "provenance.json", "tables"]
+    assert not (root / "report" / "plots" / "sentiment__codemixed__accuracy.png").exists()

@@ -1,0 +1,83 @@
+"""Sentiment and report stages through Snakemake on a tiny encoder: split → fine-tune (2 seeds)
+→ results.csv → RESULTS.md with plots; a second run does nothing."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from test_sentiment import synthetic, tiny_encoder
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = ["sentiment_split", "sentiment_train", "sentiment_results", "report"]
+
+
+def snakemake(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def test_sentiment_and_report_rules(tmp_path):
+    (tmp_path / "corpus.si").write_text("ආයුබෝවන්\n", encoding="utf-8")
+    (tmp_path / "corpus.en").write_text("hello\n", encoding="utf-8")
+    data = tmp_path / "sentiment"
+    data.mkdir()
+    synthetic(60, 0).to_csv(data / "train.csv", index=False)
+    synthetic(15, 1).to_csv(data / "dev.csv", index=False)
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["results_dir"] = str(tmp_path / "results")
+    config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "corpus")}}
+    config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["sentiment"]}]
+    config["sentiment"] = {
+        "pairs": {"si-en": {"train": str(data / "train.csv"), "dev": str(data / "dev.csv"), "dataset": "toy"}},
+        "seeds": 2, "test_fraction": 0.2,
+        "training": {"max_length": 16, "epochs": 2, "batch_size": 8, "learning_rate": 3e-3},
+    }
+    for section in ("mining", "curation", "nmt", "tagging"):
+        config.pop(section, None)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    root = tmp_path / "results" / config["run_name"]
+    tiny_encoder(root / "base" / "tiny")
+
+    target = str(root / "report" / "RESULTS.md")
+    args = ["--configfile", str(path), "-c1", "--rerun-triggers", "mtime", "--allowed-rules", *RULES, "--", target]
+    snakemake(*args)
+    info = json.loads((root / "sentiment" / "data" / "si-en" / "split.json").read_text(encoding="utf-8"))
+    assert info["sizes"] == {"train": 48, "dev": 15, "test": 12} and info["test_source"] == "train_holdout_0.2"
+    metrics = json.loads((root / "sentiment" / "tiny" / "base" / "si-en" / "seed13" / "metrics.json").read_text())
+    assert metrics["sizes"] == info["sizes"] and len(metrics["history"]) >= 1
+    rows = list(csv.DictReader(open(root / "sentiment" / "results.csv", encoding="utf-8")))
+    assert {r["dataset"] for r in rows} == {"toy"}
+    assert {r["seed"] for r in rows} == {str(config["seed"]), str(config["seed"] + 1)}
+    assert {r["metric"] for r in rows} >= {"macro_f1", "weighted_f1", "accuracy", "f1_Positive"}
+    md = (root / "report" / "RESULTS.md").read_text(encoding="utf-8")
+    assert "### sentiment — toy — macro_f1" in md and "| tiny | base |" in md
+    assert (root / "report" / "plots" / "sentiment__toy__macro_f1.png").stat().st_size > 1000
+    assert (root / "logs" / "sentiment_train" / "tiny" / "base" / "si-en.log").exists()
+    assert (root / "benchmarks" / "report" / "report.tsv").exists()
+    assert "sentiment_train" in md  # wall time section read the benchmarks
+    again = snakemake(*args[:-2], "-n", "--", target)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_missing_sentiment_file_stops_at_parse(tmp_path):
+    (tmp_path / "corpus.si").write_text("ආයුබෝවන්\n", encoding="utf-8")
+    (tmp_path / "corpus.en").write_text("hello\n", encoding="utf-8")
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["results_dir"] = str(tmp_path / "results")
+    config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "corpus")}}
+    config["sentiment"] = {"pairs": {"si-en": {"train": str(tmp_path / "nope.csv"), "dev": str(tmp_path / "dev.csv")}}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(path), "-n"], cwd=REPO,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode != 0
+    assert "nope.csv: file does not exist (config sentiment.pairs.si-en.train)" in proc.stdout + proc.stderr

@@ -1,0 +1,38 @@
+#!/usr/bin/env python
+"""Embed a one-sentence-per-line file with a Hugging Face encoder (mean pooling, L2-normalised) into a .npy array."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+import numpy as np
+
+from lemflow.embedding import embed
+from lemflow.io import atomic_open, read_lines_strict
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="Hugging Face model + tokenizer directory")
+    parser.add_argument("--input", required=True, help="one sentence per line (UTF-8)")
+    parser.add_argument("--output", required=True, help=".npy file (n x d)")
+    parser.add_argument("--settings", default="{}", help="JSON: layer, batch_size, max_length, dtype, prefix")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = json.loads(args.settings)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    sentences = read_lines_strict(args.input)
+    logging.info("embedding %d sentences of %s with %s (%s)", len(sentences), args.input, args.model, settings)
+    vectors = embed(args.model, sentences, progress=True, **settings)
+    with atomic_open(args.output, "wb") as handle:
+        np.save(handle, vectors)
+    logging.info("wrote %s %s %s", args.output, vectors.shape, vectors.dtype)
+
+
+if __name__ == "__main__":
+    main()

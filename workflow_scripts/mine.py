@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Mine one evaluation set with one encoder's embeddings and evaluate it.
+
+comparable: global and per-document mining, mined pairs as TSV (every candidate, with its
+margin and a `kept` flag for the threshold), recall/precision/F1 against gold;
+parallel: P@1 and xsim error rate. Writes eval.json (metrics and per-unit 0/1 flags that the
+results step bootstraps).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from lemflow.errors import InputError
+from lemflow.io import atomic_open, read_lines_strict, write_json
+from lemflow.mining_eval import evaluate_comparable, evaluate_parallel, load_embeddings
+from lemflow.readers import doc_id
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=["comparable", "parallel"], required=True)
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--corpus", required=True, help="folder written by mining_corpus.py")
+    parser.add_argument("--emb1", required=True, help=".npy of the first language's sentences")
+    parser.add_argument("--emb2", required=True, help=".npy of the second language's sentences")
+    parser.add_argument("--settings", required=True, help="JSON: k, candidates, threshold, modes, index, nlist, nprobe, approximate_above")
+    parser.add_argument("--label", required=True, help="JSON: dataset, pair, base, strategy (copied into eval.json)")
+    parser.add_argument("--outdir", required=True, help="writes eval.json (+ mined.{mode}.tsv for comparable)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings, label = json.loads(args.settings), json.loads(args.label)
+    lang1, lang2 = args.pair.split("-")
+    corpus, out = Path(args.corpus), Path(args.outdir)
+    text1, text2 = read_lines_strict(corpus / f"{lang1}.txt"), read_lines_strict(corpus / f"{lang2}.txt")
+    x = load_embeddings(args.emb1, len(text1), corpus / f"{lang1}.txt")
+    y = load_embeddings(args.emb2, len(text2), corpus / f"{lang2}.txt")
+    index = settings.get("index", "flat")
+    if index == "auto":
+        index = "ivf" if min(len(x), len(y)) > settings.get("approximate_above", 200_000) else "flat"
+    index_options = {"nprobe": settings.get("nprobe", 16), "nlist": settings.get("nlist") or None, "seed": settings.get("seed", 0)} \
+        if index == "ivf" else None
+    result = {**label, "kind": args.kind, "index": index}
+    if args.kind == "comparable":
+        ids1, ids2 = read_lines_strict(corpus / f"{lang1}.ids"), read_lines_strict(corpus / f"{lang2}.ids")
+        row1, row2 = {s: i for i, s in enumerate(ids1)}, {s: i for i, s in enumerate(ids2)}
+        gold = []
+        for number, line in enumerate(read_lines_strict(corpus / "gold.tsv", allow_empty_file=True), start=1):
+            a, b = line.split("\t")
+            if a not in row1 or b not in row2:
+                raise InputError(corpus / "gold.tsv", f"gold pair {a!r}, {b!r} names an unknown sentence", number)
+            gold.append((row1[a], row2[b]))
+        if not gold:
+            raise InputError(corpus / "gold.tsv", "no gold pairs to evaluate against")
+        metrics, flags, mined = evaluate_comparable(
+            x, y, gold, [doc_id(s) for s in ids1], [doc_id(s) for s in ids2], modes=settings["modes"],
+            k=settings["k"], candidates=settings["candidates"], threshold=settings["threshold"], index=index,
+            index_options=index_options, progress=True)
+        gold_set = set(gold)
+        for mode, m in mined.items():
+            with atomic_open(out / f"mined.{mode}.tsv") as handle:
+                handle.write(f"{lang1}_id\t{lang2}_id\tmargin\tcosine\tkept\tgold\t{lang1}\t{lang2}\n")
+                for i, j, score, cos in zip(m.src.tolist(), m.tgt.tolist(), m.score.tolist(), m.cosine.tolist()):
+                    kept = int(score >= settings["threshold"])
+                    handle.write(f"{ids1[i]}\t{ids2[j]}\t{score:.6f}\t{cos:.6f}\t{kept}\t{int((i, j) in gold_set)}\t"
+                                 f"{text1[i]}\t{text2[j]}\n")
+        result["gold_pairs"] = len(gold)
+    else:
+        if len(x) != len(y):
+            raise InputError(corpus, f"parallel set is misaligned: {len(x)} vs {len(y)} sentences")
+        metrics, flags = evaluate_parallel(x, y, text2, k=settings["k"], index=index)
+        result["sentences"] = len(x)
+    result["metrics"] = metrics
+    result["flags"] = {name: v.astype(int).tolist() for name, v in flags.items()}
+    write_json(out / "eval.json", result)
+    logging.info("%s %s", label, json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main()

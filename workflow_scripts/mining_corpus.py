@@ -1,0 +1,35 @@
+#!/usr/bin/env python
+"""Validate one mining evaluation set and write it in the form the mining stage reads.
+
+comparable: {lang}.txt, {lang}.ids, gold.tsv, meta.json from a comparable corpus folder;
+parallel: {lang}.txt, meta.json from line-aligned files.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from lemflow.mining_eval import write_comparable_corpus, write_parallel_corpus
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=["comparable", "parallel"], required=True)
+    parser.add_argument("--pair", required=True, help="lang1-lang2, e.g. si-en")
+    parser.add_argument("--source", required=True,
+                        help="comparable: the corpus folder; parallel: JSON {lang: file} for both languages")
+    parser.add_argument("--outdir", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    lang1, lang2 = args.pair.split("-")
+    if args.kind == "comparable":
+        meta = write_comparable_corpus(args.source, lang1, lang2, args.outdir)
+    else:
+        files = json.loads(args.source)
+        meta = write_parallel_corpus({lang1: files[lang1], lang2: files[lang2]}, args.outdir)
+    logging.info("%s", json.dumps(meta, ensure_ascii=False)[:2000])
+
+
+if __name__ == "__main__":
+    main()

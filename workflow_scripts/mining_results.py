@@ -1,0 +1,38 @@
+#!/usr/bin/env python
+"""Gather every mining evaluation into the tidy results table and the significance table
+(seeded bootstrap CIs; paired bootstrap of each strategy against the reference strategy)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+import pandas as pd
+
+from lemflow.io import atomic_open, read_json
+from lemflow.mining_eval import RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, tabulate
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--evals", nargs="+", required=True, help="eval.json files written by mine.py")
+    parser.add_argument("--settings", required=True, help="JSON: bootstrap {samples, confidence}, reference_strategy")
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--results", required=True, help="tidy CSV (task,dataset,pair,base,strategy,metric,value,ci_low,ci_high,seed)")
+    parser.add_argument("--significance", required=True, help="CSV: each strategy vs the reference, per metric")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = json.loads(args.settings)
+    evaluations = [read_json(path) for path in args.evals]
+    rows, significance = tabulate(evaluations, seed=args.seed, samples=settings["bootstrap"]["samples"],
+                                  confidence=settings["bootstrap"]["confidence"],
+                                  reference=settings["reference_strategy"])
+    with atomic_open(args.results) as handle:
+        pd.DataFrame(rows, columns=RESULT_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
+    with atomic_open(args.significance) as handle:
+        pd.DataFrame(significance, columns=SIGNIFICANCE_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
+    logging.info("%d result rows, %d significance rows from %d evaluations", len(rows), len(significance), len(evaluations))
+
+
+if __name__ == "__main__":
+    main()

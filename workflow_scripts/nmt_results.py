@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""Collect curation precision/recall and NMT scores of every selection into the tidy
+R/nmt/results.csv, with sacrebleu paired-bootstrap CIs and significance vs the reference
+strategy (R/nmt/significance.csv)."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+
+from lemflow.io import atomic_open, read_json, read_lines_strict
+from lemflow.nmt import RANDOM, RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, nmt_results
+
+
+def write_csv(path, columns, rows):
+    with atomic_open(path, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--manifest", required=True,
+                        help="JSON list of {pair, n, base, strategy, selection, scores, hyp} (paths)")
+    parser.add_argument("--test-sets", required=True, help="JSON {pair: {name, references: [paths]}}")
+    parser.add_argument("--settings", required=True, help="JSON {reference_strategy, bootstrap_samples}")
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--significance", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = json.loads(args.settings)
+    entries = []
+    for item in json.loads(args.manifest):
+        base, strategy = (item["base"], item["strategy"]) if item["strategy"] != "random" else RANDOM
+        entries.append({"pair": item["pair"], "n": item["n"], "base": base, "strategy": strategy,
+                        "selection": read_json(item["selection"]), "scores": read_json(item["scores"]),
+                        "hyps": read_lines_strict(item["hyp"], allow_empty_file=True)})
+    references = {pair: {"name": spec["name"], "refs": [read_lines_strict(p) for p in spec["references"]]}
+                  for pair, spec in json.loads(args.test_sets).items()}
+    rows, significance = nmt_results(entries, references, reference_strategy=settings["reference_strategy"],
+                                     n_samples=settings["bootstrap_samples"], seed=args.seed)
+    write_csv(args.results, RESULT_COLUMNS, rows)
+    write_csv(args.significance, SIGNIFICANCE_COLUMNS, significance)
+    logging.info("%d result rows, %d significance rows", len(rows), len(significance))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Write the run's report: RESULTS.md, tables/*.csv, plots/*.png, provenance.json."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from lemflow.report import ReportSettings, build_report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", nargs="*", default=[], help="tidy results.csv files of the evaluation stages")
+    parser.add_argument("--significance", nargs="*", default=[], help="significance.csv files (optional)")
+    parser.add_argument("--tagging", default=None, help="tagging/report.json (optional)")
+    parser.add_argument("--results-root", required=True, help="R: pretrain metrics and benchmarks are read below it")
+    parser.add_argument("--paper", default=None, help="the paper's numbers (CSV)")
+    parser.add_argument("--config", required=True, help="JSON of the run's config (hashed for provenance)")
+    parser.add_argument("--settings", default="{}", help="JSON: the config's report section")
+    parser.add_argument("--outdir", required=True, help="writes RESULTS.md, tables/, plots/, provenance.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+
+    config = json.loads(Path(args.config).read_text(encoding="utf-8")) if os.path.isfile(args.config) \
+        else json.loads(args.config)
+    significance = [p for p in args.significance if Path(p).exists()]
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parents[1]
+    tmp = Path(tempfile.mkdtemp(prefix=".report.", dir=out))
+    try:
+        summary = build_report(args.results, args.results_root, tmp, config,
+                               ReportSettings.from_dict(json.loads(args.settings)), paper_path=args.paper,
+                               significance_files=significance, tagging_json=args.tagging, repo=repo)
+        # each part is renamed into place when complete; RESULTS.md last
+        for name in ("tables", "plots", "provenance.json", "RESULTS.md"):
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(tmp / name, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logging.info("report: %s", json.dumps(summary["counts"]))
+
+
+if __name__ == "__main__":
+    main()
