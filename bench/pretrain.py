@@ -110,7 +110,7 @@ def time_training(model, batches, loss_fn, warmup=1, seed=13):
         if step >= warmup:
             elapsed += time.perf_counter() - start
             tokens += int(batch["attention_mask"].sum())
-            losses.append(float(loss))
+            losses.append(loss.item())
     return tokens / elapsed, float(np.mean(losses))
 
 

@@ -66,6 +66,8 @@ wildcard_constraints:
     pair=r"[a-z]{2,3}-[a-z]{2,3}|all",
     lang=r"[a-z]{2,3}",
     split=r"train|valid|test",
+    base=r"[^/]+",
+    strategy=r"[^/]+",
 
 
 # ----------------------------------------------------------------- encoders

@@ -2,8 +2,18 @@
 # each encoder, top-N selections (and a seeded random-N baseline), noise-detection P/R.
 # Active when the config has a `curation` section; the NMT stage (rules/nmt.smk) scores the
 # selections and writes R/nmt/results.csv (task=curation and task=nmt rows).
+import shlex  # noqa: E402
+
 CURATION = config.get("curation")
 CURATION_SIZES = [int(n) for n in CURATION["sizes"]] if CURATION else []
+if CURATION:
+    from lemflow.errors import InputError
+
+    for _pair in CURATION.get("pairs") or []:
+        if _pair not in PAIRS:
+            raise InputError("config curation.pairs", f"{_pair} is not a configured pair (data.pairs: {PAIRS})")
+    if "random" in (CURATION.get("strategies") or []):
+        raise InputError("config curation.strategies", "'random' is the random baseline (curation.random_baseline)")
 
 
 def curation_pairs():
@@ -46,7 +56,9 @@ def noisy_inputs(wildcards):
         from lemflow.readers import parallel_input_files
 
         files = parallel_input_files({k: v for k, v in given.items() if k != "labels"}, wildcards.src, wildcards.tgt)
-        return {"corpus": files + ([given["labels"]] if given.get("labels") else [])}
+        if given.get("labels"):
+            files.append(given["labels"])
+        return {"corpus": files}
     third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
     return {"clean": [f"{R}/data/{pair}/train.{wildcards.src}", f"{R}/data/{pair}/train.{wildcards.tgt}"],
             "third": third}
@@ -56,14 +68,12 @@ def noisy_args(wildcards, input):
     pair = f"{wildcards.src}-{wildcards.tgt}"
     given = CURATION.get("noisy", {}).get(pair)
     if given:
-        return "--corpus " + shlex.quote(as_json(given))
+        return f"--corpus {shlex.quote(as_json(given))}"
     args = f"--clean-prefix {R}/data/{pair}/train"
     if input.get("third"):
-        args += " --third " + " ".join(shlex.quote(path) for path in input.third)
+        third = " ".join(shlex.quote(path) for path in input.third)
+        args = f"{args} --third {third}"
     return args
-
-
-import shlex  # noqa: E402
 
 
 rule curation_noisy:

@@ -1,1 +1,79 @@
-# Stage: dictionary (see docs/architecture.md)
+# Stage: dictionary — per base tokenizer, the sub-word spans of every sentence's entities
+# (NE/NOUN/VERB), computed once before training (see docs/architecture.md, src/lemflow/dictionary.py).
+# Outputs are named {src}-{tgt} so that the pair's language codes appear in the file names.
+DICTIONARY_CODE = ("dictionary.py", "tagging.py", "prepare.py", "readers.py", "conllu.py")
+DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("verb_aux", False))})
+
+
+def _side_files(pattern):
+    """pattern with {split} and {side} (src/tgt) -> list over splits x sides, wildcards kept."""
+    return [pattern.format(split=split, side=side) for split in TAG_SPLITS for side in ("{src}", "{tgt}")]
+
+
+rule entity_dictionary:
+    input:
+        tokenizer=f"{R}/base/{{base}}",
+        texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
+        tags=_side_files(f"{R}/tags/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
+        script=script("entity_dictionary.py"),
+        code=pkg(*DICTIONARY_CODE),
+    output:
+        files=_side_files(f"{R}/dictionary/{{{{base}}}}/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
+        stats=f"{R}/dictionary/{{base}}/{{src}}-{{tgt}}/stats.json",
+    wildcard_constraints:
+        src=r"[a-z]{2,3}",
+        tgt=r"[a-z]{2,3}",
+    params:
+        settings=DICTIONARY_SETTINGS,
+        names=lambda w: [f"{split}.{lang}" for split in TAG_SPLITS for lang in (w.src, w.tgt)],
+    log:
+        logpath("entity_dictionary", "{base}", "{src}-{tgt}"),
+    benchmark:
+        benchpath("entity_dictionary", "{base}", "{src}-{tgt}")
+    shell:
+        "{PYTHON} {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
+        "--outputs {output.files} --names {params.names} --stats {output.stats} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule entity_dictionary_mono:
+    input:
+        tokenizer=f"{R}/base/{{base}}",
+        texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
+        tags=[f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
+        script=script("entity_dictionary.py"),
+        code=pkg(*DICTIONARY_CODE),
+    output:
+        files=[f"{R}/dictionary/{{base}}/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
+        stats=f"{R}/dictionary/{{base}}/mono_indep/{{lang}}.stats.json",
+    params:
+        settings=DICTIONARY_SETTINGS,
+        names=lambda w: [f"{w.lang}.{split}" for split in ("train", "valid")],
+    log:
+        logpath("entity_dictionary_mono", "{base}", "{lang}"),
+    benchmark:
+        benchpath("entity_dictionary_mono", "{base}", "{lang}")
+    shell:
+        "{PYTHON} {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
+        "--outputs {output.files} --names {params.names} --stats {output.stats} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+def dictionary_bases():
+    return sorted({base for entry in config.get("encoders", []) for base in entry["bases"]})
+
+
+@register_targets
+def dictionary_targets():
+    # The base tokenizer comes from the base_encoder rule (pretrain stage); until that rule
+    # exists in this workflow there is nothing to build dictionaries with.
+    if not hasattr(rules, "base_encoder"):
+        return []
+    targets = []
+    for entry in config.get("encoders", []):
+        for pair in entry.get("pairs", PAIRS):
+            for base in entry["bases"]:
+                targets.append(f"{R}/dictionary/{base}/{pair}/stats.json")
+    for lang in config["data"].get("independent_mono", {}):
+        targets += [f"{R}/dictionary/{base}/mono_indep/{lang}.stats.json" for base in dictionary_bases()]
+    return sorted(set(targets))

@@ -1,7 +1,8 @@
 # Stage: nmt (see docs/architecture.md) — a fairseq Transformer trained on each curated
 # selection, translating a clean test set; sacrebleu BLEU/chrF/spBLEU; R/nmt/results.csv.
 # fairseq runs from its own environment (scripts/setup-fairseq): $LEMFLOW_FAIRSEQ_BIN, default
-# <repo>/.venv-fairseq/bin. GPUs: a profile giving the nmt rules `gpus` > 0 makes them use CUDA.
+# <repo>/.venv-fairseq/bin (an environment concern, not a param: moving it reruns nothing).
+# GPUs: a profile giving the nmt rules `gpus` > 0 makes them train and generate on CUDA.
 import os  # noqa: E402
 
 NMT = config.get("nmt", {})
@@ -61,7 +62,7 @@ rule nmt_translate:
         source=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["source"],
         references=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["references"],
         script=script("nmt_translate.py"),
-        code=pkg("nmt.py"),
+        code=pkg("nmt.py", "nmt_eval.py"),
     output:
         hyp=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/hyp.{{tgt}}",
         scores=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/scores.json",
@@ -92,7 +93,9 @@ def nmt_manifest():
     for pair in curation_pairs():
         tgt = pair_langs(pair)[1]
         for selection in curation_selections(pair):
-            base, strategy = selection.split("/") if "/" in selection else ("none", "random")
+            base, _, strategy = selection.partition("/")
+            if selection == "random":
+                base, strategy = "none", "random"
             for n in CURATION_SIZES:
                 run = f"{R}/nmt/{selection}/{pair}/top{n}"
                 entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
@@ -110,7 +113,7 @@ rule nmt_results:
         files=lambda w: [e[key] for e in nmt_manifest() for key in ("selection", "scores", "hyp")],
         references=lambda w: [ref for spec in nmt_test_sets().values() for ref in spec["references"]],
         script=script("nmt_results.py"),
-        code=pkg("nmt.py"),
+        code=pkg("nmt_eval.py"),
     output:
         results=f"{R}/nmt/results.csv",
         significance=f"{R}/nmt/significance.csv",
@@ -131,4 +134,4 @@ rule nmt_results:
 
 @register_targets
 def nmt_targets():
-    return [f"{R}/nmt/results.csv"] if CURATION else []
+    return [f"{R}/nmt/results.csv", f"{R}/nmt/significance.csv"] if CURATION else []

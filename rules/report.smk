@@ -7,17 +7,32 @@ report: "../report/workflow.rst"
 
 
 REPORT_STAGES = ("tagging", "mining", "curation", "nmt", "sentiment")
+# The command line that produced the report, for its provenance section. Passed through the
+# environment, not params, so that running with other options (cores, profile) reruns nothing.
+SNAKEMAKE_COMMAND = " ".join(["snakemake", *sys.argv[1:]])
+
+
+def report_stages():
+    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
+    return [stage for stage in REPORT_STAGES if stage in stages]
 
 
 def _stage_targets():
-    """Final targets the other stages registered for this run: a stage takes part in the
-    report exactly when its results are among them (a stage the config leaves out registers none)."""
-    return {t for function in TARGET_FUNCTIONS if function is not report_targets for t in function()}
+    """Final targets that the report's stages (rules/<stage>.smk) registered for this run: a
+    stage takes part in the report exactly when its results are among them (a stage the config
+    leaves out registers none). Other files' target functions are not called."""
+    files = {str(Path(workflow.basedir) / "rules" / f"{stage}.smk") for stage in report_stages()}
+    return {
+        target
+        for function in TARGET_FUNCTIONS
+        if function.__code__.co_filename in files
+        for target in function()
+    }
 
 
 def _stage_files(name):
     targets = _stage_targets()
-    return [f"{R}/{stage}/{name}" for stage in REPORT_STAGES if f"{R}/{stage}/{name}" in targets]
+    return [f"{R}/{stage}/{name}" for stage in report_stages() if f"{R}/{stage}/{name}" in targets]
 
 
 rule report:
@@ -52,7 +67,7 @@ rule report:
     benchmark:
         benchpath("report", "report")
     shell:
-        "{PYTHON} {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
+        "LEMFLOW_COMMAND={SNAKEMAKE_COMMAND:q} {PYTHON} {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
         "--results-root {R} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
         "--outdir {R}/report > {log} 2>&1"
 

@@ -1,5 +1,5 @@
 # Stage: sentiment — code-mixed sentiment classification (see docs/architecture.md).
-# One shared split per pair (sentiment_split), one fine-tuning job per encoder × seed
+# One shared split per pair (sentiment_split), one fine-tuning job per encoder and pair
 # (sentiment_train, all seeds in one job), one tidy results table (sentiment_results).
 from lemflow.errors import InputError  # noqa: E402  (src/ is on sys.path, see common.smk)
 

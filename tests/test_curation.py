@@ -40,6 +40,13 @@ def test_selection_quality_precision_recall():
     assert q["total_by_label"] == {"clean": 4, "copy": 1, "misaligned": 1}
 
 
+def test_encoder_prefix(tmp_path):
+    assert curation.encoder_prefix(tmp_path) == ""
+    (tmp_path / "lemflow_base.json").write_text(json.dumps({"embedding": {"prefix": "query: "}}))
+    assert curation.encoder_prefix(tmp_path) == "query: "
+    assert curation.encoder_prefix(tmp_path, "") == "" and curation.encoder_prefix(tmp_path, "x: ") == "x: "
+
+
 def test_check_sizes():
     curation.check_sizes([1, 10], 10, "config curation.sizes")
     with pytest.raises(InputError, match="selection size 11 is not within 1..10"):
@@ -56,11 +63,12 @@ def test_score_pairs_ranks_translations_above_noise(monkeypatch):
     src = [f"s{i}" for i in range(n)]
     tgt = [f"t{i}" if labels[i] == "clean" else f"t{(i + 7) % n}" for i in range(n)]
 
-    def fake_embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, prefix=""):
+    def fake_embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, prefix="", **options):
         vectors = np.stack([meaning[int(s[1:])] + 0.05 * rng.normal(size=dim) for s in sentences])
         return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
     monkeypatch.setattr("lemflow.embedding.embed", fake_embed)
+    monkeypatch.setattr("lemflow.embedding.load_encoder", lambda model_dir: None)
     scores = curation.score_pairs("unused", src, tgt, k=4)
     assert scores.shape == (n,)
     q = selection_quality(top_n(scores, 40), labels)
@@ -151,3 +159,28 @@ def test_curate_rejects_size_larger_than_corpus(tmp_path):
                              json.dumps({"sizes": [6]}), "--seed", "1", "--outdir", str(tmp_path / "out")],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "selection size 6 is not within 1..5" in result.stderr
+
+
+def test_given_noisy_corpus_with_and_without_labels(tmp_path):
+    (tmp_path / "web.si").write_text("අ ආ\nඉ ඊ\nඋ ඌ\n", encoding="utf-8")
+    (tmp_path / "web.en").write_text("a b\nc d\ne f\n", encoding="utf-8")
+    (tmp_path / "web.labels").write_text("clean\ncopy\nclean\n", encoding="utf-8")
+    spec = {"format": "text", "path": str(tmp_path / "web"), "labels": str(tmp_path / "web.labels")}
+    run_script("inject_noise.py", "--pair", "si-en", "--corpus", json.dumps(spec), "--settings", "{}",
+               "--seed", 1, "--out-prefix", tmp_path / "out" / "noisy")
+    assert (tmp_path / "out" / "noisy.labels").read_text().splitlines() == ["clean", "copy", "clean"]
+    assert (tmp_path / "out" / "noisy.si").read_text(encoding="utf-8").splitlines()[0] == "අ ආ"
+    del spec["labels"]
+    run_script("inject_noise.py", "--pair", "si-en", "--corpus", json.dumps(spec), "--settings", "{}",
+               "--seed", 1, "--out-prefix", tmp_path / "out2" / "noisy")
+    assert (tmp_path / "out2" / "noisy.labels").read_text().splitlines() == ["unknown"] * 3
+    run_script("curate.py", "--pair", "si-en", "--noisy-prefix", tmp_path / "out2" / "noisy", "--random",
+               "--settings", json.dumps({"sizes": [2]}), "--seed", 1, "--outdir", tmp_path / "sel")
+    report = json.loads((tmp_path / "sel" / "selection.json").read_text())
+    assert report["sizes"]["2"] == {"selected": 2}  # no labels: no precision/recall
+    (tmp_path / "web.labels").write_text("clean\ncopy\n", encoding="utf-8")
+    spec["labels"] = str(tmp_path / "web.labels")
+    result = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / "inject_noise.py"), "--pair", "si-en",
+                             "--corpus", json.dumps(spec), "--settings", "{}", "--seed", "1", "--out-prefix",
+                             str(tmp_path / "out3" / "noisy")], capture_output=True, text=True)
+    assert result.returncode != 0 and "web.labels: 2 labels for 3 pairs" in result.stderr

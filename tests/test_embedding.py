@@ -90,3 +90,11 @@ def test_length_sorted_batches_cover_everything_once():
     assert sorted(flat.tolist()) == list(range(len(lengths)))
     assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
     assert [len(b) for b in batches] == [3, 3, 1]
+
+
+def test_model_prefix_from_lemflow_base_json(tmp_path):
+    from lemflow.embedding import model_prefix
+
+    assert model_prefix(tmp_path) == ""
+    (tmp_path / "lemflow_base.json").write_text('{"embedding": {"prefix": "query: "}}', encoding="utf-8")
+    assert model_prefix(tmp_path) == "query: "

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lemflow import nmt
+from lemflow import nmt, nmt_eval
 from lemflow.errors import InputError
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -21,14 +21,14 @@ REFS = ["the cat sat on the mat", "the dog runs in a park", "today it rains"]
 def test_corpus_scores_match_sacrebleu_and_use_all_references():
     import sacrebleu
 
-    scores = nmt.corpus_scores(HYPS, [REFS])
+    scores = nmt_eval.corpus_scores(HYPS, [REFS])
     assert scores["BLEU"] == pytest.approx(sacrebleu.corpus_bleu(HYPS, [REFS]).score)
     assert scores["chrF"] == pytest.approx(sacrebleu.corpus_chrf(HYPS, [REFS]).score)
     assert "spBLEU" not in scores and scores["signatures"]["BLEU"].startswith("nrefs:1")
-    perfect = nmt.corpus_scores(HYPS, [REFS, HYPS])
+    perfect = nmt_eval.corpus_scores(HYPS, [REFS, HYPS])
     assert perfect["BLEU"] == pytest.approx(100.0) and perfect["signatures"]["BLEU"].startswith("nrefs:2")
     with pytest.raises(ValueError, match="reference 0 has 2 lines for 3"):
-        nmt.corpus_scores(HYPS, [REFS[:2]])
+        nmt_eval.corpus_scores(HYPS, [REFS[:2]])
 
 
 def test_spbleu_is_bleu_over_sentencepiece_pieces(tmp_path):
@@ -37,21 +37,21 @@ def test_spbleu_is_bleu_over_sentencepiece_pieces(tmp_path):
 
     text = [f"{h} {r} number {i}" for i in range(50) for h, r in zip(HYPS, REFS)]
     model = nmt.train_spm(text, tmp_path / "spm", vocab_size=60, seed=1)
-    scores = nmt.corpus_scores(HYPS, [REFS], spbleu_model=model)
+    scores = nmt_eval.corpus_scores(HYPS, [REFS], spbleu_model=model)
     sp = spm.SentencePieceProcessor(model_file=str(model))
     pieces = lambda lines: [" ".join(sp.encode(line, out_type=str)) for line in lines]  # noqa: E731
     expected = sacrebleu.corpus_bleu(pieces(HYPS), [pieces(REFS)], tokenize="none").score
     assert scores["spBLEU"] == pytest.approx(expected) and scores["spBLEU"] != pytest.approx(scores["BLEU"])
     with pytest.raises(InputError, match="spBLEU model"):
-        nmt.spbleu_model_path(str(tmp_path / "missing.model"))
+        nmt_eval.spbleu_model_path(str(tmp_path / "missing.model"))
 
 
 def test_paired_bootstrap_deterministic_and_sensible():
     refs = [[f"sentence number {i} is here" for i in range(40)]]
     good = [f"sentence number {i} is here" if i % 4 else f"sentence {i} here" for i in range(40)]
     bad = [f"words {i}" for i in range(40)]
-    a = nmt.paired_bootstrap(("ref", good), [("same", list(good)), ("bad", bad)], refs, n_samples=200, seed=3)
-    assert a == nmt.paired_bootstrap(("ref", good), [("same", list(good)), ("bad", bad)], refs, 200, 3)
+    a = nmt_eval.paired_bootstrap(("ref", good), [("same", list(good)), ("bad", bad)], refs, n_samples=200, seed=3)
+    assert a == nmt_eval.paired_bootstrap(("ref", good), [("same", list(good)), ("bad", bad)], refs, 200, 3)
     assert a["ref"]["BLEU"]["p_value"] is None
     assert a["same"]["BLEU"]["p_value"] == pytest.approx(1.0, abs=0.01)
     assert a["bad"]["BLEU"]["p_value"] < 0.05 and a["bad"]["chrF"]["p_value"] < 0.05
@@ -97,23 +97,31 @@ def test_fairseq_location_from_environment(monkeypatch, tmp_path):
 def test_results_table_rows_and_significance():
     refs = [[f"sentence number {i} is here" for i in range(30)]]
     hyps = {("b", "mlm_tlm"): refs[0], ("b", "lem"): [f"sentence {i}" for i in range(30)],
-            nmt.RANDOM: [f"x {i}" for i in range(30)]}
+            nmt_eval.RANDOM: [f"x {i}" for i in range(30)]}
     entries = []
     for (base, strategy), h in hyps.items():
         quality = {"precision": 0.8, "recall": 0.4, "f1": 0.53, "selected": 10}
         entries.append({"pair": "si-en", "n": 10, "base": base, "strategy": strategy,
-                        "selection": {"sizes": {"10": quality}}, "scores": nmt.corpus_scores(h, refs), "hyps": h})
-    rows, sig = nmt.nmt_results(entries, {"si-en": {"name": "test", "refs": refs}},
+                        "selection": {"sizes": {"10": quality}}, "scores": nmt_eval.corpus_scores(h, refs), "hyps": h})
+    rows, sig = nmt_eval.nmt_results(entries, {"si-en": {"name": "test", "refs": refs}},
                                 reference_strategy="mlm_tlm", n_samples=100, seed=1)
     assert {r["task"] for r in rows} == {"curation", "nmt"}
-    assert all(set(r) == set(nmt.RESULT_COLUMNS) for r in rows)
+    assert all(set(r) == set(nmt_eval.RESULT_COLUMNS) for r in rows)
     bleu = {(r["base"], r["strategy"]): r for r in rows if r["metric"] == "BLEU"}
+    assert set(bleu) == {("b", "mlm_tlm"), ("b", "lem"), ("b", "random")}
     assert bleu[("b", "mlm_tlm")]["value"] == pytest.approx(100.0) and bleu[("b", "mlm_tlm")]["dataset"] == "test@top10"
     assert all(r["ci_low"] <= r["value"] + 1e-6 and r["value"] <= r["ci_high"] + 1e-6 for r in bleu.values())
     assert len([r for r in rows if r["task"] == "curation"]) == 9
     compared = {(s["base"], s["strategy"], s["metric"]) for s in sig}
-    assert compared == {("b", "lem", "BLEU"), ("b", "lem", "chrF"), ("none", "random", "BLEU"), ("none", "random", "chrF")}
+    assert compared == {("b", "lem", "BLEU"), ("b", "lem", "chrF"), ("b", "random", "BLEU"), ("b", "random", "chrF")}
     assert all(s["reference"] == "b/mlm_tlm" and s["significant"] and s["difference"] < 0 for s in sig)
+    # a second base: the random baseline is repeated under each base and tested against its mlm_tlm
+    second = [{**e, "base": "c"} for e in entries if e["base"] == "b"]
+    rows2, sig2 = nmt_eval.nmt_results(entries + second, {"si-en": {"name": "test", "refs": refs}},
+                                  reference_strategy="mlm_tlm", n_samples=100, seed=1)
+    random_bleu = {r["base"]: r["value"] for r in rows2 if r["strategy"] == "random" and r["metric"] == "BLEU"}
+    assert random_bleu == {"b": bleu[("b", "random")]["value"], "c": bleu[("b", "random")]["value"]}
+    assert {s["reference"] for s in sig2 if s["strategy"] == "random"} == {"b/mlm_tlm", "c/mlm_tlm"}
 
 
 def synthetic_pairs(n, seed):
@@ -162,7 +170,7 @@ def train_and_translate(tmp_path, settings):
     hyps = (tmp_path / "hyp.en").read_text().splitlines()
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert len(hyps) == 25 and scores["sentences"] == 25
-    assert scores["BLEU"] == pytest.approx(nmt.corpus_scores(hyps, [test_tgt])["BLEU"])
+    assert scores["BLEU"] == pytest.approx(nmt_eval.corpus_scores(hyps, [test_tgt])["BLEU"])
     return hyps, test_tgt, scores
 
 

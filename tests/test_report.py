@@ -144,6 +144,8 @@ def test_build_report_tables_plots_and_sections(run, tmp_path):
     assert "config sha256" in md and "git commit" in md
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
     assert "walltime.png" in pngs and "sentiment__codemixed__macro_f1.png" in pngs
+    assert "glance__sentiment.png" in pngs and "glance__mining.png" in pngs
+    assert "![gain over mlm_tlm: glance__sentiment.png](plots/glance__sentiment.png)" in md
     assert all((out / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     table = pd.read_csv(out / "tables" / "summary.csv")
     assert {"delta", "p_value", "significant", "test", "paper_value", "seeds_values"} <= set(table.columns)
@@ -151,6 +153,20 @@ def test_build_report_tables_plots_and_sections(run, tmp_path):
     # sentiment tables show only the configured metrics; mining all of its metrics
     assert ("sentiment", "codemixed", "accuracy") in summary["tables"]
     assert ("mining", "hiru", "xsim_error") in summary["tables"]
+
+
+def test_glance_matrix_flips_lower_is_better(run):
+    from lemflow.report import glance_matrix
+
+    _, sentiment, mining = run
+    table = compare(aggregate(read_results([sentiment, mining])), read_significance([]), ReportSettings(
+        metrics={"mining": ["xsim_error"], "sentiment": ["macro_f1"]}))
+    rows, cols, cells = glance_matrix(table, "mining", ReportSettings(metrics={"mining": ["xsim_error"]}))
+    assert cols == [("si-ta", "hiru", "xsim_error")] and rows == ["scratch/lem"]
+    assert cells[("scratch/lem", cols[0])][0] == pytest.approx(0.10)  # error fell by 0.1: a gain
+    rows, cols, cells = glance_matrix(table, "sentiment", ReportSettings())
+    assert rows == ["scratch/lem", "scratch/lem_ne"] and len(cols) == 2
+    assert cells[("scratch/lem", ("si-en", "codemixed", "macro_f1"))] == (pytest.approx(0.10), True)
 
 
 def test_report_without_any_stage(tmp_path):
@@ -174,3 +190,9 @@ def test_report_script(run, tmp_path):
     names = sorted(p.name for p in (root / "report").iterdir())
     assert names == ["RESULTS.md", "plots", "provenance.json", "tables"]
     assert not (root / "report" / "plots" / "sentiment__codemixed__accuracy.png").exists()
+
+
+def test_report_with_header_only_results(tmp_path):
+    empty = write_csv(tmp_path / "sentiment" / "results.csv", [])
+    summary = build_report([empty], tmp_path, tmp_path / "report", {"run_name": "x"}, ReportSettings(), repo=REPO)
+    assert summary["tables"] == [] and (tmp_path / "report" / "RESULTS.md").exists()

@@ -39,6 +39,7 @@ def test_sentiment_and_report_rules(tmp_path):
         "seeds": 2, "test_fraction": 0.2,
         "training": {"max_length": 16, "epochs": 2, "batch_size": 8, "learning_rate": 3e-3},
     }
+    config["report"] = {"stages": ["sentiment"]}
     for section in ("mining", "curation", "nmt", "tagging"):
         config.pop(section, None)
     path = tmp_path / "config.yaml"
@@ -63,6 +64,7 @@ def test_sentiment_and_report_rules(tmp_path):
     assert (root / "logs" / "sentiment_train" / "tiny" / "base" / "si-en.log").exists()
     assert (root / "benchmarks" / "report" / "report.tsv").exists()
     assert "sentiment_train" in md  # wall time section read the benchmarks
+    assert "- command: `snakemake --configfile" in md
     again = snakemake(*args[:-2], "-n", "--", target)
     assert "Nothing to be done" in again.stdout + again.stderr
 

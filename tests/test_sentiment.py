@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lemflow.errors import InputError
-from lemflow.sentiment import (classification_metrics, fine_tune, prepare_splits, stratified_split,
+from lemflow.sentiment import (class_weights, classification_metrics, fine_tune, prepare_splits, stratified_split,
                                stratified_subsample, summarize_seeds, tidy_rows)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -200,3 +200,34 @@ def test_subsample_exact_size_and_proportional(labels, size, seed):
         counts, got = Counter(labels), Counter(labels[i] for i in idx)
         for label, n in counts.items():
             assert abs(got[label] - size * n / len(labels)) < 1
+
+
+def test_freeze_embeddings_keeps_them(encoder):
+    from transformers import AutoModelForSequenceClassification
+
+    splits = {"train": synthetic(16, 0), "dev": synthetic(6, 1), "test": synthetic(6, 2)}
+    labels = ["Negative", "Neutral", "Positive"]
+    original = AutoModelForSequenceClassification.from_pretrained(encoder, num_labels=3)
+    for freeze in (True, False):
+        out = fine_tune(encoder, splits, labels, {**TRAIN_SETTINGS, "epochs": 1, "freeze_embeddings": freeze}, seed=1,
+                        progress=False, log=lambda *a: None, keep_model=True)
+        same = torch.equal(out["model"].get_input_embeddings().weight, original.get_input_embeddings().weight)
+        assert same == freeze
+
+
+def test_class_weights_balanced():
+    w = class_weights([0, 0, 0, 1], 3)
+    assert w == [pytest.approx(4 / 9), pytest.approx(4 / 3), 0.0]
+    # weighted counts are equal across present classes
+    assert 3 * w[0] == pytest.approx(1 * w[1])
+
+
+def test_balanced_weighting_runs(encoder):
+    splits = {"train": synthetic(30, 0).iloc[:20], "dev": synthetic(9, 1), "test": synthetic(9, 2)}
+    out = fine_tune(encoder, splits, ["Negative", "Neutral", "Positive"],
+                    {**TRAIN_SETTINGS, "epochs": 1, "class_weighting": "balanced"}, seed=1, progress=False,
+                    log=lambda *a: None)
+    assert out["settings"]["class_weighting"] == "balanced" and 0 <= out["test"]["macro_f1"] <= 1
+    with pytest.raises(ValueError, match="class_weighting"):
+        fine_tune(encoder, splits, ["Negative", "Neutral", "Positive"], {"class_weighting": "x"}, seed=1,
+                  progress=False, log=lambda *a: None)

@@ -47,7 +47,7 @@ LINES = st.lists(st.text(alphabet="abcdéAzZ \t\u00c9\ufb01\x07", min_size=1, ma
     lambda s: "\n" not in s and "\r" not in s), min_size=1, max_size=6)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=LINES)
 def test_trim_keeps_corpus_tokenisation(base, base_tokenizer, tmp_path_factory, lines):
     from transformers import AutoTokenizer

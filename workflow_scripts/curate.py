@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 
-from lemflow.curation import check_sizes, random_n, score_pairs, selection_quality, top_n
+from lemflow.curation import check_sizes, encoder_prefix, random_n, score_pairs, selection_quality, top_n
 from lemflow.io import read_lines_strict, write_json, write_lines
 
 
@@ -46,10 +46,11 @@ def main(argv=None):
 
         torch.manual_seed(args.seed)
         embed = settings.get("embed", {})
+        prefix = encoder_prefix(args.model_dir, embed.get("prefix"))
+        logging.info("scoring %d pairs with %s (prefix %r)", len(noisy_src), args.model_dir, prefix)
         scores = score_pairs(args.model_dir, noisy_src, noisy_tgt, k=settings.get("k", 4),
                              layer=embed.get("layer", -1), batch_size=embed.get("batch_size", 64),
-                             max_length=embed.get("max_length", 128), src_prefix=embed.get("prefix", ""),
-                             tgt_prefix=embed.get("prefix", ""))
+                             max_length=embed.get("max_length", 128), src_prefix=prefix, tgt_prefix=prefix)
         write_lines(out / "scores.txt", (f"{s:.6f}" for s in scores))
         selections = {n: top_n(scores, n) for n in sizes}
         method = f"margin (k={settings.get('k', 4)}) with {args.model_dir}"

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from lemflow.embedding import embed
+from lemflow.embedding import embed, model_prefix
 from lemflow.io import atomic_open, read_lines_strict
 
 
@@ -17,11 +17,13 @@ def main(argv=None):
     parser.add_argument("--model", required=True, help="Hugging Face model + tokenizer directory")
     parser.add_argument("--input", required=True, help="one sentence per line (UTF-8)")
     parser.add_argument("--output", required=True, help=".npy file (n x d)")
-    parser.add_argument("--settings", default="{}", help="JSON: layer, batch_size, max_length, dtype, prefix")
+    parser.add_argument("--settings", default="{}", help="JSON: layer, batch_size, max_length, dtype, prefix (null: the model's lemflow_base.json prefix)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = json.loads(args.settings)
+    if settings.get("prefix") is None:  # not configured: the model's own (lemflow_base.json), else none
+        settings["prefix"] = model_prefix(args.model)
     if args.threads:
         import torch
 

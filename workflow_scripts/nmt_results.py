@@ -10,7 +10,7 @@ import json
 import logging
 
 from lemflow.io import atomic_open, read_json, read_lines_strict
-from lemflow.nmt import RANDOM, RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, nmt_results
+from lemflow.nmt_eval import RANDOM, RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, nmt_results
 
 
 def write_csv(path, columns, rows):

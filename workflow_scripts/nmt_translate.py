@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from lemflow.io import read_lines_strict, write_json, write_lines
-from lemflow.nmt import check_fairseq, corpus_scores, fairseq_bin, spbleu_model_path, translate
+from lemflow.nmt import check_fairseq, fairseq_bin, translate
+from lemflow.nmt_eval import corpus_scores, spbleu_model_path
 
 
 def main(argv=None):

@@ -66,8 +66,7 @@ def cmd_collect(args):
     for path in args.metrics:
         metrics = read_json(path)
         rows.extend(tidy_rows(metrics, pair=metrics["pair"], base=metrics["base"], strategy=metrics["strategy"],
-                              dataset=args.dataset.get(metrics["pair"], "test") if isinstance(args.dataset, dict)
-                              else args.dataset))
+                              dataset=args.dataset.get(metrics["pair"], "codemixed")))
     with atomic_open(args.output, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
@@ -99,9 +98,9 @@ def main(argv=None):
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("collect", help="metrics.json files -> tidy results CSV")
-    p.add_argument("--dataset", type=json.loads, default="test", help='JSON: {"pair": dataset name}')
+    p.add_argument("--dataset", type=json.loads, default={}, help='JSON: {"pair": dataset name} (default codemixed)')
     p.add_argument("--output", required=True)
-    p.add_argument("metrics", nargs="+")
+    p.add_argument("metrics", nargs="*", help="metrics.json files (none: a table with its header only)")
     p.set_defaults(func=cmd_collect)
 
     args = parser.parse_args(argv)

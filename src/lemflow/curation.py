@@ -19,12 +19,24 @@ def score_pairs(model_dir, src: list[str], tgt: list[str], *, k: int = 4, layer:
                 batch_size: int = 64, max_length: int = 128, src_prefix: str = "",
                 tgt_prefix: str = "") -> np.ndarray:
     """Margin score of each aligned pair (src[i], tgt[i]) under the encoder in ``model_dir``."""
-    from .embedding import embed
+    from . import embedding
     from .mining import pair_margin_scores
 
-    x = embed(model_dir, src, layer=layer, batch_size=batch_size, max_length=max_length, prefix=src_prefix)
-    y = embed(model_dir, tgt, layer=layer, batch_size=batch_size, max_length=max_length, prefix=tgt_prefix)
+    encoder = embedding.load_encoder(model_dir)  # once for both sides
+    options = dict(layer=layer, batch_size=batch_size, max_length=max_length, progress=True, encoder=encoder)
+    x = embedding.embed(model_dir, src, prefix=src_prefix, **options)
+    y = embedding.embed(model_dir, tgt, prefix=tgt_prefix, **options)
     return np.asarray(pair_margin_scores(x, y, k=max(1, min(k, len(src)))), dtype=np.float64)
+
+
+def encoder_prefix(model_dir, configured: str | None = None) -> str:
+    """Text to prepend to every sentence: ``configured`` when given, else what the encoder's
+    ``lemflow_base.json`` asks for (``embedding.prefix``: "query: " for e5), else nothing."""
+    if configured is not None:
+        return configured
+    from .embedding import model_prefix
+
+    return model_prefix(model_dir)
 
 
 def top_n(scores, n: int) -> np.ndarray:

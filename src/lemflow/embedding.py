@@ -39,6 +39,18 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+def model_prefix(model_dir: str | Path) -> str:
+    """The sentence prefix a base encoder asks for in its ``lemflow_base.json``
+    (``{"embedding": {"prefix": "query: "}}`` for E5), else ""."""
+    import json
+
+    meta = Path(model_dir) / "lemflow_base.json"
+    if not meta.exists():
+        return ""
+    with open(meta, encoding="utf-8") as handle:
+        return str(json.load(handle).get("embedding", {}).get("prefix", "") or "")
+
+
 def load_encoder(model_dir: str | Path):
     """(tokenizer, model) from a local Hugging Face directory, model in eval mode."""
     from transformers import AutoModel, AutoTokenizer

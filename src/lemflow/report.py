@@ -59,6 +59,7 @@ class ReportSettings:
     @classmethod
     def from_dict(cls, d: dict | None) -> "ReportSettings":
         d = dict(d or {})
+        d.pop("stages", None)  # used by rules/report.smk to choose the input files
         s = cls()
         for k, v in d.items():
             if not hasattr(s, k):
@@ -380,6 +381,8 @@ def masking_table(results_root: str | Path) -> pd.DataFrame:
     root = Path(results_root) / "pretrain"
     for path in sorted(root.glob("**/metrics.json")):
         parts = path.relative_to(root).parts[:-1]
+        if len(parts) != 4:  # base/strategy/pair/stage only, not files inside checkpoints
+            continue
         ident = dict(zip(("base", "strategy", "pair", "stage"), parts))
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -438,8 +441,11 @@ def provenance(config: dict, repo: str | Path) -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
+    import os
+
     return {
         "run_name": config.get("run_name", ""),
+        "command": os.environ.get("LEMFLOW_COMMAND", ""),
         "config_sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16],
         "git_commit": git("rev-parse", "HEAD") or "unknown",
         "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
@@ -497,6 +503,54 @@ def plot_metric(sub: pd.DataFrame, title: str, path: Path, baseline: str) -> Non
     plt.close(fig)
 
 
+def glance_matrix(table: pd.DataFrame, task: str, settings: ReportSettings):
+    """Rows base/strategy, columns pair · dataset (main metric of each dataset): improvement
+    over the baseline (sign flipped for lower-is-better metrics, so positive = better), its
+    significance, and the metric shown per column."""
+    metrics = selected_metrics(table, task, settings)
+    cols, rows, cells = [], [], {}
+    for dataset in dict.fromkeys(table.loc[table["task"] == task, "dataset"]):
+        present = set(table.loc[(table["task"] == task) & (table["dataset"] == dataset), "metric"])
+        metric = next((m for m in metrics if m in present), None)
+        sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)
+                    & table["delta"].notna() & (table["strategy"] != "base")]
+        for r in sub.itertuples(index=False):
+            col, row = (r.pair, dataset, metric), f"{r.base}/{r.strategy}"
+            cols.append(col) if col not in cols else None
+            rows.append(row) if row not in rows else None
+            sign = -1.0 if settings.lower_better(metric) else 1.0
+            cells[(row, col)] = (sign * r.delta, r.significant)
+    return rows, cols, cells
+
+
+def plot_glance(table: pd.DataFrame, task: str, settings: ReportSettings, path: Path) -> bool:
+    """Heat map of glance_matrix: green = better than the baseline, * = significant."""
+    rows, cols, cells = glance_matrix(table, task, settings)
+    if not cells:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = np.full((len(rows), len(cols)), np.nan)
+    for (row, col), (value, _) in cells.items():
+        data[rows.index(row), cols.index(col)] = value
+    limit = np.nanmax(np.abs(data)) or 1.0
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(cols), 1.0 + 0.45 * len(rows)))
+    ax.imshow(np.ma.masked_invalid(data), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    for (row, col), (value, significant) in cells.items():
+        ax.text(cols.index(col), rows.index(row), f"{value:+.3g}{'*' if significant else ''}", ha="center",
+                va="center", fontsize=8)
+    ax.set_xticks(range(len(cols)), [f"{p}\n{d}\n{m}" for p, d, m in cols], fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_title(f"{task}: gain over {settings.baseline} (* significant)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def plot_walltime(walltime: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
@@ -531,8 +585,13 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     summary_csv.to_csv(out_dir / "tables" / "summary.csv", index=False)
 
     glance_md, counts = glance(table, settings)
+    glance_plots = []
+    for task in dict.fromkeys(table["task"]):
+        name = _slug("glance", task) + ".png"
+        if plot_glance(table, task, settings, out_dir / "plots" / name):
+            glance_plots.append(name)
     tables = task_tables(table, settings)
-    plots = []
+    plots = list(glance_plots)
     for task, dataset, metric, _ in tables:
         sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)]
         name = _slug(task, dataset, metric) + ".png"
@@ -560,6 +619,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
            f"{100 * (1 - settings.alpha):.0f}%: stage tests (paired bootstrap) where the stage wrote them, Welch's "
            "t-test over seeds where there are ≥ 2 seeds, else non-overlapping confidence intervals.", "",
            glance_md, ""]
+    md += [f"![gain over {settings.baseline}: {name}](plots/{name})" for name in glance_plots] + [""]
     if counts["compared"]:
         md += [f"Over {counts['compared']} comparisons: better in {counts['better']} "
                f"({counts['better_significant']} significant), worse in {counts['worse']} "
@@ -606,6 +666,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
                "", "![wall time](plots/walltime.png)", ""]
     md += ["## Provenance", "",
            f"- config sha256 (first 16): `{prov['config_sha256']}`",
+           f"- command: `{prov['command'] or 'unknown'}`",
            f"- git commit: `{prov['git_commit']}`{' (uncommitted changes)' if prov['git_dirty'] else ''}",
            f"- python {prov['python']} on {prov['platform']}; generated {prov['generated_utc']}",
            "- packages: " + ", ".join(f"{k} {v}" for k, v in prov["packages"].items()), ""]

@@ -1,0 +1,196 @@
+"""Scoring of the NMT stage: sacrebleu BLEU / chrF / spBLEU, the paired bootstrap, and the tidy
+results table (curation precision/recall + NMT scores) with significance rows."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from .errors import InputError
+
+# ------------------------------------------------------------------ evaluation
+def spbleu_model_path(configured: str | None = None) -> Path | None:
+    """The FLoRes-101 SentencePiece model that defines spBLEU: a configured path, else the
+    file sacrebleu would have downloaded into its cache. None when neither exists (no network
+    at run time: spBLEU is then left out and the log says so)."""
+    if configured:
+        path = Path(configured)
+        if not path.exists():
+            raise InputError(path, "spBLEU model (config nmt.spbleu_model) does not exist")
+        return path
+    from sacrebleu.utils import SACREBLEU_DIR
+
+    cached = Path(SACREBLEU_DIR) / "models" / "sacrebleu_tokenizer_spm.model"
+    return cached if cached.exists() else None
+
+
+class SpmTokenized:
+    """Apply a SentencePiece model the way sacrebleu's flores101 tokenizer does (pieces joined
+    by spaces), so that BLEU with ``tokenize='none'`` on the result is spBLEU."""
+
+    def __init__(self, model_path):
+        import sentencepiece as spm
+
+        self.processor = spm.SentencePieceProcessor(model_file=str(model_path))
+
+    def __call__(self, lines: Sequence[str]) -> list[str]:
+        return [" ".join(self.processor.encode(line, out_type=str)) for line in lines]
+
+
+def check_references(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> None:
+    for number, ref in enumerate(refs):
+        if len(ref) != len(hyps):
+            raise ValueError(f"reference {number} has {len(ref)} lines for {len(hyps)} hypotheses")
+
+
+def corpus_scores(hyps: Sequence[str], refs: Sequence[Sequence[str]], spbleu_model=None) -> dict:
+    """BLEU, chrF (and spBLEU with ``spbleu_model``) with their sacrebleu signatures.
+    ``refs`` is a list of reference streams (one list of lines per reference)."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    check_references(hyps, refs)
+    bleu, chrf = BLEU(), CHRF()
+    out = {"BLEU": bleu.corpus_score(list(hyps), [list(r) for r in refs]).score,
+           "chrF": chrf.corpus_score(list(hyps), [list(r) for r in refs]).score,
+           "signatures": {"BLEU": str(bleu.get_signature()), "chrF": str(chrf.get_signature())}}
+    if spbleu_model is not None:
+        tok = SpmTokenized(spbleu_model)
+        spbleu = BLEU(tokenize="none")
+        out["spBLEU"] = spbleu.corpus_score(tok(hyps), [tok(r) for r in refs]).score
+        out["signatures"]["spBLEU"] = f"{spbleu.get_signature()}|spm:{Path(spbleu_model).name}"
+    return out
+
+
+def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[str, Sequence[str]]],
+                     refs: Sequence[Sequence[str]], n_samples: int, seed: int) -> dict:
+    """sacrebleu's paired bootstrap (``--paired-bs``) of each system against ``baseline`` for
+    BLEU and chrF. Returns {system: {metric: {score, mean, ci, p_value}}}; the baseline's entry
+    has p_value None. Seeded through SACREBLEU_SEED (sacrebleu's own mechanism)."""
+    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.significance import PairedTest
+
+    for _, hyps in [baseline, *systems]:
+        check_references(hyps, refs)
+    old_seed = os.environ.get("SACREBLEU_SEED")
+    # sacrebleu treats seed 0 as "unseeded" for the systems' resampling: use 1 instead.
+    os.environ["SACREBLEU_SEED"] = str(seed or 1)
+    try:
+        test = PairedTest([(baseline[0], list(baseline[1])), *[(n, list(h)) for n, h in systems]],
+                          {"BLEU": BLEU(), "chrF": CHRF()}, references=[list(r) for r in refs],
+                          test_type="bs", n_samples=n_samples)
+        _, scores = test()
+    finally:
+        if old_seed is None:
+            os.environ.pop("SACREBLEU_SEED", None)
+        else:
+            os.environ["SACREBLEU_SEED"] = old_seed
+    names = scores.pop("System")
+    baseline_hyps = list(baseline[1])
+    out: dict = {name: {} for name in names}
+    for metric_name, results in scores.items():
+        key = "chrF" if metric_name.lower().startswith("chrf") else "BLEU"
+        for name, result in zip(names, results):
+            p_value = result.p_value
+            if p_value is not None and name != names[0] and list(dict(systems)[name]) == baseline_hyps:
+                # sacrebleu's (c + 1) / (n + 1) gives identical systems p ~ 1/(n+1): not a difference
+                p_value = 1.0
+            out[name][key] = {"score": result.score, "mean": result.mean, "ci": result.ci, "p_value": p_value}
+    return out
+
+
+# ------------------------------------------------------------------ results table
+RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
+                        "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed"]
+RANDOM = ("none", "random")  # (base, strategy) of the random-N baseline before it is paired with bases
+
+
+def _baseline_for(system: tuple[str, str], systems: list[tuple[str, str]], reference: str):
+    """The system a selection is tested against: the same base with the reference strategy."""
+    base, strategy = system
+    if strategy == reference:
+        return None
+    return (base, reference) if (base, reference) in systems else None
+
+
+def _spread_random(by_system: dict) -> dict:
+    """The random baseline belongs to no encoder: repeat it under every base that has encoder
+    selections, so that each base's table has a random row to compare with (same numbers)."""
+    if RANDOM not in by_system:
+        return by_system
+    bases = sorted({base for base, strategy in by_system if (base, strategy) != RANDOM})
+    if not bases:
+        return by_system
+    out = {system: entry for system, entry in by_system.items() if system != RANDOM}
+    for base in bases:
+        out[(base, RANDOM[1])] = {**by_system[RANDOM], "base": base}
+    return out
+
+
+def nmt_results(entries: list[dict], references: dict, *, reference_strategy: str, n_samples: int,
+                seed: int, alpha: float = 0.05) -> tuple[list[dict], list[dict]]:
+    """Tidy result rows (curation precision/recall/F1 and NMT BLEU/chrF/spBLEU) and significance
+    rows from the per-selection outputs.
+
+    ``entries``: dicts with pair, n, base, strategy, selection (selection.json dict), scores
+    (scores JSON dict), hyps (list of lines); ``references``: {pair: {"name": ..., "refs":
+    [[lines], ...]}}. The size N is part of ``dataset`` (``<test set>@top<N>``, ``noisy@top<N>``)
+    because the tidy table has no column for it. The random baseline (``RANDOM``) is reported
+    under every base, as strategy ``random``. BLEU/chrF intervals: sacrebleu paired bootstrap
+    95% CI around the resampled mean; significance: paired bootstrap p-value vs the same base's
+    ``reference_strategy`` selection.
+    """
+    import math
+
+    rows, significance = [], []
+    groups: dict = {}
+    for entry in entries:
+        groups.setdefault((entry["pair"], int(entry["n"])), []).append(entry)
+    for (pair, n), group in sorted(groups.items()):
+        test = references[pair]
+        dataset = f"{test['name']}@top{n}"
+        by_system = _spread_random({(e["base"], e["strategy"]): e for e in group})
+        systems = list(by_system)
+        for (base, strategy), entry in by_system.items():
+            quality = entry["selection"]["sizes"].get(str(n), {})
+            for metric in ("precision", "recall", "f1"):
+                value = quality.get(metric)
+                if value is not None:
+                    rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
+                                 "strategy": strategy, "metric": metric, "value": value,
+                                 "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
+        # bootstrap: one paired test per reference system (covers CIs of every compared system)
+        boot: dict = {}
+        pending = list(systems)
+        for ref_system in [s for s in systems if s[1] == reference_strategy]:
+            compared = [s for s in systems if _baseline_for(s, systems, reference_strategy) == ref_system]
+            result = paired_bootstrap((ref_system, by_system[ref_system]["hyps"]),
+                                      [(s, by_system[s]["hyps"]) for s in compared], test["refs"], n_samples, seed)
+            for system, metrics in result.items():
+                boot.setdefault(system, metrics)
+                if system in pending:
+                    pending.remove(system)
+                if system != ref_system:
+                    for metric, res in metrics.items():
+                        ref_score = result[ref_system][metric]["score"]
+                        significance.append({
+                            "task": "nmt", "dataset": dataset, "pair": pair, "base": system[0],
+                            "strategy": system[1], "reference": f"{ref_system[0]}/{ref_system[1]}",
+                            "metric": metric, "value": res["score"], "reference_value": ref_score,
+                            "difference": res["score"] - ref_score, "ci_low": "", "ci_high": "",
+                            "p_value": res["p_value"], "significant": bool(res["p_value"] < alpha), "seed": seed})
+        for system in pending:  # no reference to compare with: bootstrap CI only
+            boot[system] = paired_bootstrap((system, by_system[system]["hyps"]), [], test["refs"], n_samples,
+                                            seed)[system]
+        for (base, strategy), entry in by_system.items():
+            for metric in ("BLEU", "chrF", "spBLEU"):
+                if metric not in entry["scores"]:
+                    continue
+                ci = boot.get((base, strategy), {}).get(metric)
+                low = high = ""
+                if ci and ci["mean"] is not None and not math.isnan(ci["ci"]):
+                    low, high = ci["mean"] - ci["ci"], ci["mean"] + ci["ci"]
+                rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+                             "metric": metric, "value": entry["scores"][metric], "ci_low": low, "ci_high": high,
+                             "seed": seed})
+    return rows, significance

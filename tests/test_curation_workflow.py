@@ -1,0 +1,82 @@
+"""The curation + NMT rules through Snakemake: the DAG of a tiny config (dry run, fast), and the
+whole chain noise -> scores -> top-N -> fairseq NMT -> results.csv (slow, needs fairseq)."""
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_curation import make_tiny_encoder, synthetic_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_setup(tmp_path, nmt_updates=6):
+    si, en, ta = synthetic_corpus(150, seed=2)
+    for lang, lines in (("si", si), ("en", en), ("ta", ta)):
+        (tmp_path / f"corpus.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["results_dir"] = str(tmp_path / "results")
+    config["run_name"] = "cur"
+    corpus = {"format": "text", "path": str(tmp_path / "corpus")}
+    config["data"]["pairs"] = {"si-en": corpus, "ta-en": corpus}
+    config["encoders"] = [{"bases": ["scratch"], "strategies": []}]
+    config["curation"].update(pairs=["si-en"], sizes=[40, 60], strategies=["base"], noise={"rate": 0.5})
+    config["nmt"].update(reference_strategy="base", bootstrap_samples=50)
+    config["nmt"]["train"].update(max_update=nmt_updates, validate_interval=3)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "results" / "cur"
+    # the base encoder as a ready-made directory (the base-encoder stage is tested elsewhere)
+    make_tiny_encoder(out / "base" / "scratch", [w for s in si + en + ta for w in s.split()])
+    return path, out
+
+
+def snakemake(config, *args, timeout=900):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config), *args], cwd=REPO,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc.stdout + proc.stderr
+
+
+def test_dry_run_plans_curation_and_nmt(tmp_path):
+    config, out = tiny_setup(tmp_path)
+    log = snakemake(config, "-n", str(out / "nmt" / "results.csv"))
+    counts = {}
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    # 1 pair; selections: scratch/base + random; 2 sizes -> 4 NMT models
+    assert counts.get("curation_noisy") == 1 and counts.get("curation_score") == 1
+    assert counts.get("curation_random") == 1
+    assert counts.get("nmt_train") == 4 and counts.get("nmt_translate") == 4 and counts.get("nmt_results") == 1
+    assert "results/cur/data/ta-en/train.ta" in log  # wrong-language noise from the third language
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO / ".venv-fairseq" / "bin" / "fairseq-train").exists()
+                    and not os.environ.get("LEMFLOW_FAIRSEQ_BIN"), reason="fairseq env missing")
+def test_whole_chain_writes_tidy_results(tmp_path):
+    config, out = tiny_setup(tmp_path)
+    snakemake(config, "-c2", str(out / "nmt" / "results.csv"))
+    with open(out / "nmt" / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high",
+                             "seed"]
+    got = {(r["task"], r["dataset"], r["base"], r["strategy"], r["metric"]) for r in rows}
+    for n in (40, 60):
+        for base, strategy in (("scratch", "base"), ("scratch", "random")):
+            for metric in ("precision", "recall", "f1"):
+                assert ("curation", f"noisy@top{n}", base, strategy, metric) in got
+            for metric in ("BLEU", "chrF"):
+                assert ("nmt", f"prepared_test@top{n}", base, strategy, metric) in got
+    with open(out / "nmt" / "significance.csv", newline="") as handle:
+        sig = list(csv.DictReader(handle))
+    assert {(r["strategy"], r["reference"]) for r in sig} == {("random", "scratch/base")}
+    # a second run has nothing to do
+    assert "Nothing to be done" in snakemake(config, "-c1", "-n", str(out / "nmt" / "results.csv"))

@@ -1,0 +1,38 @@
+#!/usr/bin/env python
+"""Tag prepared text files (one sentence per line) with a language's tagger directory:
+one JSON object per line, {"words", "upos", "ner"} (BIO)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+from lemflow.io import read_lines_strict
+from lemflow.tagger_stanza import load_tagger
+from lemflow.tagging import tag_lines, write_tags
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="tagger directory (train_tagger output)")
+    parser.add_argument("--lang", required=True)
+    parser.add_argument("--inputs", nargs="+", required=True, help="prepared text files")
+    parser.add_argument("--outputs", nargs="+", required=True, help="tags JSONL, one per input")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if len(args.inputs) != len(args.outputs):
+        parser.error("--inputs and --outputs differ in length")
+    inputs = {path: read_lines_strict(path, allow_empty_file=True) for path in args.inputs}  # validate all first
+    tagger, gold, fallback = load_tagger(args.model, args.lang)
+    for path, out in zip(args.inputs, args.outputs):
+        start = time.perf_counter()
+        records, counts = tag_lines(inputs[path], tagger, gold, fallback, progress=True)
+        write_tags(out, records)
+        seconds = time.perf_counter() - start
+        logging.info("%s -> %s: %s (%.1f sentences/s)", path, out, json.dumps(counts),
+                     len(records) / seconds if seconds else 0.0)
+
+
+if __name__ == "__main__":
+    main()
