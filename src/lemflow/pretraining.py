@@ -212,6 +212,21 @@ def fixed_masks(collator: MaskingCollator, examples: list[dict], batch_size: int
     return out
 
 
+def last_complete_checkpoint(work_dir: Path) -> str | None:
+    """The newest checkpoint that was written completely; partial ones (a kill during a save)
+    are removed. trainer_state.json is written last, after the weights and optimizer."""
+    complete = []
+    for path in Path(work_dir).glob("checkpoint-*"):
+        weights = any(path.glob("model*.safetensors")) or (path / "pytorch_model.bin").exists()
+        if weights and (path / "trainer_state.json").exists() and (path / "optimizer.pt").exists():
+            complete.append(path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    if not complete:
+        return None
+    return str(max(complete, key=lambda p: int(p.name.split("-")[-1])))
+
+
 def settings_digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -233,7 +248,6 @@ def train_stage(
     """Train one stage from ``init_model``; write the best model to ``out_dir`` (atomically) and
     return metrics. Checkpoints live in ``work_dir`` so that a killed run resumes from them."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer, EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
-    from transformers.trainer_utils import get_last_checkpoint
 
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     tokenizer = AutoTokenizer.from_pretrained(init_model)
@@ -321,7 +335,7 @@ def train_stage(
         model=model, args=args, train_dataset=_ListDataset(train_examples), eval_dataset=_ListDataset(valid_fixed),
         data_collator=collator, callbacks=callbacks,
     )
-    resume = get_last_checkpoint(str(work_dir)) if any(work_dir.glob("checkpoint-*")) else None
+    resume = last_complete_checkpoint(work_dir)
     initial = None
     if resume:
         log.info("resuming from %s", resume)
