@@ -77,6 +77,9 @@ rule mining_corpus:
 
 
 rule mining_embed:
+    wildcard_constraints:
+        base=r"[^/]+",
+        strategy=r"[^/]+",
     input:
         encoder=lambda w: encoder_dir(w.base, w.strategy, w.pair),
         text=f"{R}/mining/corpora/{{pair}}/{{kind}}/{{dataset}}/{{lang}}.txt",
@@ -102,6 +105,9 @@ def mining_embeddings(w):
 
 
 rule mining_eval:
+    wildcard_constraints:
+        base=r"[^/]+",
+        strategy=r"[^/]+",
     input:
         unpack(mining_embeddings),
         corpus=f"{R}/mining/corpora/{{pair}}/{{kind}}/{{dataset}}/meta.json",

@@ -147,7 +147,7 @@ ELECTIONS = [
 # Festivals (MISC): (en, si, ta)
 FESTIVALS = [
     ("Vesak", "වෙසක්", "வெசாக்"), ("Poson", "පොසොන්", "பொசன்"), ("Christmas", "නත්තල්", "நத்தார்"),
-    ("Deepavali", "දීපවාලි", "தீபாவளிப்"), ("Ramazan", "රාමසාන්", "ரமழான்"),
+    ("Deepavali", "දීපවාලි", "தீபாவளி"), ("Ramazan", "රාමසාන්", "ரமழான்"),
     ("Thai Pongal", "තෛපොංගල්", "தைப்பொங்கல்"), ("Esala Perahera", "ඇසළ පෙරහැර", "எசல பெரஹெரா"),
 ]
 DAYS = [("Monday", "සඳුදා", "திங்கட்கிழமை"), ("Tuesday", "අඟහරුවාදා", "செவ்வாய்க்கிழமை"),
@@ -165,12 +165,12 @@ MONTHS = [("January", "ජනවාරි", "ஜனவரி"), ("February", "�
 # NUM if digits, a function word from FUNC, else NOUN.  "{X}" is a slot (see Fill.render);
 # "{N}suffix/U" glues a number to a case suffix (Sinhala "12ක්").
 TEMPLATES = [
-    ("{P} said/V {T} that the {O} will/X open/V {N} new/A offices in the {L} district .",
-     "{T} {O} {L} දිස්ත්‍රික්කයේ නව/A කාර්යාල {N}ක්/U විවෘත කරන/V බව {P} පැවසීය/V .",
-     "{T} {O} {L} மாவட்டத்தில் {N} புதிய/A அலுவலகங்களைத் திறக்கவுள்ளதாக/V {P} தெரிவித்தார்/V ."),
-    ("Heavy/A rain flooded/V {N} villages in the {L} district {T} .",
-     "{T} ඇද/V හැලුණු/V අධික/A වර්ෂාව හේතුවෙන් {L} දිස්ත්‍රික්කයේ ගම්මාන {N}ක්/U ජලයෙන් යට/ADV විය/V .",
-     "{T} பெய்த/V கனமழை காரணமாக/ADP {L} மாவட்டத்தின் {N} கிராமங்கள் வெள்ளத்தில் மூழ்கின/V ."),
+    ("{P} said/V {T} that the {O} will/X open/V {N2} new/A offices in the {L} district .",
+     "{T} {O} {L} දිස්ත්‍රික්කයේ නව/A කාර්යාල {N2}ක්/U විවෘත කරන/V බව {P} පැවසීය/V .",
+     "{T} {O} {L} மாவட்டத்தில் {N2} புதிய/A அலுவலகங்களைத் திறக்கவுள்ளதாக/V {P} தெரிவித்தார்/V ."),
+    ("Heavy/A rain flooded/V {N2} villages in the {L} district {T} .",
+     "{T} ඇද/V හැලුණු/V අධික/A වර්ෂාව හේතුවෙන් {L} දිස්ත්‍රික්කයේ ගම්මාන {N2}ක්/U ජලයෙන් යට/ADV විය/V .",
+     "{T} பெய்த/V கனமழை காரணமாக/ADP {L} மாவட்டத்தின் {N2} கிராமங்கள் வெள்ளத்தில் மூழ்கின/V ."),
     ("The {O} has allocated/V {M} for the renovation of schools in the {V} Province .",
      "{V} පළාතේ පාසල් ප්‍රතිසංස්කරණය සඳහා {O} {M} මුදලක් වෙන්/ADV කර/V ඇත/X .",
      "{V} மாகாணத்தில் பாடசாலைகளைப் புனரமைப்பதற்காக/V {O} {M} ஒதுக்கீடு செய்துள்ளது/V ."),
@@ -178,11 +178,11 @@ TEMPLATES = [
      "{L} ප්‍රදේශයේ ඉදිකළ/V නව/A පාලම {T} {P} විසින් විවෘත කරන/V ලදී/X .",
      "{L} பகுதியில் நிர்மாணிக்கப்பட்ட/V புதிய/A பாலம் {T} {P} அவர்களால்/R திறந்து/V வைக்கப்பட்டது/X ."),
     ("The {O} announced/V that {N} candidates will/X contest/V the {E} in the {L} district .",
-     "{L} දිස්ත්‍රික්කයෙන් {E} සඳහා අපේක්ෂකයින් {N}ක්/U තරග කරන/V බව {O} නිවේදනය කළේය/V .",
+     "{L} දිස්ත්‍රික්කයෙන් {E} සඳහා අපේක්ෂකයින් {N} දෙනෙකු තරග කරන/V බව {O} නිවේදනය කළේය/V .",
      "{L} மாவட்டத்தில் {Eloc} {N} வேட்பாளர்கள் போட்டியிடவுள்ளதாக/V {O} அறிவித்துள்ளது/V ."),
-    ("Police arrested/V {N} suspects with {N2} kilograms of heroin in the {L} area {T} .",
-     "{T} {L} ප්‍රදේශයේදී හෙරොයින් කිලෝග්‍රෑම් {N2}ක්/U සමඟ සැකකරුවන් {N} දෙනෙකු පොලිසිය විසින් අත්අඩංගුවට ගන්නා/V ලදී/X .",
-     "{T} {L} பகுதியில் {N2} கிலோகிராம் ஹெரோயினுடன் {N} சந்தேக/A நபர்கள் பொலிஸாரால் கைது செய்யப்பட்டனர்/V ."),
+    ("Police arrested/V {N3} suspects with {N2} kilograms of heroin in the {L} area {T} .",
+     "{T} {L} ප්‍රදේශයේදී හෙරොයින් කිලෝග්‍රෑම් {N2}ක්/U සමඟ සැකකරුවන් {N3} දෙනෙකු පොලිසිය විසින් අත්අඩංගුවට ගන්නා/V ලදී/X .",
+     "{T} {L} பகுதியில் {N2} கிலோகிராம் ஹெரோயினுடன் {N3} சந்தேக/A நபர்கள் பொலிஸாரால் கைது செய்யப்பட்டனர்/V ."),
     ("{P} inspected/V the construction of the new/A ward at the {H} {T} .",
      "{T} {Hl} නව/A වාට්ටුවේ ඉදිකිරීම් කටයුතු {P} විසින් පරීක්ෂා කරන/V ලදී/X .",
      "{T} {Hg} புதிய/A விடுதியின் நிர்மாணப் பணிகளை {P} பார்வையிட்டார்/V ."),
@@ -193,7 +193,7 @@ TEMPLATES = [
      "{E} සඳහා {L} දිස්ත්‍රික්කයේ ඡන්ද මධ්‍යස්ථාන {N}ක්/U පිහිටුවා/V ඇත/X .",
      "{Efor} {L} மாவட்டத்தில் {N} வாக்களிப்பு நிலையங்கள் அமைக்கப்பட்டுள்ளன/V ."),
     ("The {O} will/X recruit/V {N} teachers to schools in the {V} Province next/A year .",
-     "ලබන/A වසරේ {V} පළාතේ පාසල් සඳහා ගුරුවරුන් {N}ක්/U {O} විසින් බඳවා/V ගනු/V ලැබේ/X .",
+     "ලබන/A වසරේ {V} පළාතේ පාසල් සඳහා ගුරුවරුන් {N} දෙනෙකු {O} විසින් බඳවා/V ගනු/V ලැබේ/X .",
      "அடுத்த/A ஆண்டு {V} மாகாணப் பாடசாலைகளுக்கு {N} ஆசிரியர்களை {O} ஆட்சேர்ப்புச் செய்யவுள்ளது/V ."),
     ("Fishermen in the {L} area were advised/V not/T to go/V to sea for {N3} days .",
      "ඉදිරි/A දින {N3}ක/U කාලය තුළ මුහුදු නොයන/V ලෙස/SCONJ {L} ප්‍රදේශයේ ධීවරයින්ට උපදෙස් දී/V ඇත/X .",
@@ -205,7 +205,7 @@ TEMPLATES = [
      "{T} {P} සහ {P2} {L} වරායේ සංවර්ධනය පිළිබඳ සාකච්ඡා කළහ/V .",
      "{T} {P} மற்றும் {P2} ஆகியோர்/R {L} துறைமுகத்தின் அபிவிருத்தி தொடர்பாகக்/ADP கலந்துரையாடினர்/V ."),
     ("A total of {N} students from the {L} district passed/V the university entrance examination this year .",
-     "මෙවර/ADV විශ්වවිද්‍යාල ප්‍රවේශ විභාගයෙන් {L} දිස්ත්‍රික්කයේ සිසුන් {N}ක්/U සමත්/A වී/V ඇත/X .",
+     "මෙවර/ADV විශ්වවිද්‍යාල ප්‍රවේශ විභාගයෙන් {L} දිස්ත්‍රික්කයේ සිසුන් {N} දෙනෙකු සමත්/A වී/V ඇත/X .",
      "இவ்வருடம்/ADV பல்கலைக்கழக நுழைவுப் பரீட்சையில் {L} மாவட்டத்தைச் சேர்ந்த/V {N} மாணவர்கள் சித்தியடைந்துள்ளனர்/V ."),
     ("The {O} has warned/V that the number of dengue patients in the {L} district has risen/V to {N} .",
      "{L} දිස්ත්‍රික්කයේ ඩෙංගු රෝගීන් ගණන {N} දක්වා ඉහළ/A ගොස්/V ඇති/X බව {O} අනතුරු අඟවයි/V .",
@@ -225,9 +225,9 @@ TEMPLATES = [
     ("{P} presented/V awards to {N} teachers at a ceremony held/V in the {L} area {T} .",
      "{T} {L} ප්‍රදේශයේ පැවති/V උත්සවයකදී ගුරුවරුන් {N} දෙනෙකුට {P} විසින් සම්මාන පිරිනමන/V ලදී/X .",
      "{T} {L} பகுதியில் நடைபெற்ற/V விழாவில் {N} ஆசிரியர்களுக்கு {P} விருதுகளை வழங்கினார்/V ."),
-    ("The water level of the {L} reservoir has risen/V by {N2} feet .",
-     "{L} ජලාශයේ ජල මට්ටම අඩි {N2}කින්/U ඉහළ/A ගොස්/V ඇත/X .",
-     "{L} நீர்த்தேக்கத்தின் நீர்மட்டம் {N2} அடியால் உயர்ந்துள்ளது/V ."),
+    ("The water level of the {L} reservoir has risen/V by {N3} feet .",
+     "{L} ජලාශයේ ජල මට්ටම අඩි {N3}කින්/U ඉහළ/A ගොස්/V ඇත/X .",
+     "{L} நீர்த்தேக்கத்தின் நீர்மட்டம் {N3} அடியால் உயர்ந்துள்ளது/V ."),
     ("Officials of the {O} visited/V the {L} district to assess/V flood damage {T} .",
      "{T} {Og} නිලධාරීන් ගංවතුර හානි තක්සේරු කිරීමට/V {L} දිස්ත්‍රික්කයට ගියහ/V .",
      "{T} {Og} அதிகாரிகள் வெள்ள சேதங்களை மதிப்பிடுவதற்காக/V {L} மாவட்டத்திற்குச் சென்றனர்/V ."),
@@ -277,7 +277,7 @@ TEMPLATES = [
      "{DT} {Hl} නව/A මාතෘ ඒකකයක් {P} විසින් විවෘත කරන/V ලදී/X .",
      "{DT} {Hl} புதிய/A மகப்பேற்றுப் பிரிவொன்றை {P} திறந்து/V வைத்தார்/X ."),
     ("A total of {N} tourists arrived/V at the {L} port on a cruise ship {T} .",
-     "{T} සංචාරක නෞකාවකින් සංචාරකයින් {N}ක්/U {L} වරායට පැමිණියහ/V .",
+     "{T} සංචාරක නෞකාවකින් සංචාරකයින් {N} දෙනෙකු {L} වරායට පැමිණියහ/V .",
      "{T} பயணிகள் கப்பல் மூலம்/ADP {N} சுற்றுலாப் பயணிகள் {L} துறைமுகத்தை வந்தடைந்தனர்/V ."),
     ("The {O} said/V that {N} illegal/A structures near/ADP the {L} lagoon will/X be removed/V .",
      "{L} කලපුව අසල/ADP ඇති/V අනවසර/A ඉදිකිරීම් {N}ක්/U ඉවත්/A කරන/V බව {O} පැවසීය/V .",
@@ -288,9 +288,9 @@ TEMPLATES = [
     ("The {O} has requested/V {N2} million/NUM dollars from the World/Z/B-ORG Bank/Z/I-ORG for irrigation projects .",
      "වාරිමාර්ග ව්‍යාපෘති සඳහා ලෝක/Z/B-ORG බැංකුවෙන්/Z/I-ORG ඩොලර් මිලියන/NUM {N2}ක්/U {O} ඉල්ලා/V ඇත/X .",
      "நீர்ப்பாசனத் திட்டங்களுக்காக உலக/Z/B-ORG வங்கியிடம்/Z/I-ORG {N2} மில்லியன்/NUM டொலர்களை {O} கோரியுள்ளது/V ."),
-    ("{N} nurses from the {V} Province completed/V their/R training at the {H} .",
-     "{V} පළාතේ හෙදියන් {N} දෙනෙකු {Hl} සිය/R පුහුණුව අවසන්/A කළහ/V .",
-     "{V} மாகாணத்தைச் சேர்ந்த/V {N} தாதியர்கள் {Hl} தமது/R பயிற்சியை நிறைவு செய்தனர்/V ."),
+    ("{N2} nurses from the {V} Province completed/V their/R training at the {H} .",
+     "{V} පළාතේ හෙදියන් {N2} දෙනෙකු {Hl} සිය/R පුහුණුව අවසන්/A කළහ/V .",
+     "{V} மாகாணத்தைச் சேர்ந்த/V {N2} தாதியர்கள் {Hl} தமது/R பயிற்சியை நிறைவு செய்தனர்/V ."),
     ("The Cabinet approved/V a proposal by {P} to upgrade/V the {S} .",
      "{S} සංවර්ධනය කිරීම/V සඳහා {Pg} යෝජනාවට අමාත්‍ය මණ්ඩලය අනුමැතිය ලබා/V දුන්නේය/V .",
      "{Sa} தரமுயர்த்துவதற்கான/V {P} முன்வைத்த/V யோசனைக்கு அமைச்சரவை அங்கீகாரம் வழங்கியது/V ."),
@@ -319,6 +319,72 @@ TEMPLATES = [
      "{V} පළාතේ තේ නිෂ්පාදනය සියයට {N2}කින්/U අඩු/A වී/V ඇති/X බව {O} වාර්තා කර/V ඇත/X .",
      "{V} மாகாணத்தில் தேயிலை உற்பத்தி {N2} சதவீதத்தால் வீழ்ச்சியடைந்துள்ளதாக/V {O} அறிவித்துள்ளது/V ."),
 ]
+
+# Which organisations / roles make sense in a template (keyed by a fragment of its English
+# side); templates not listed take any organisation and any role.
+_ADMIN = ["Ministry of Health", "Ministry of Education", "Ministry of Finance", "Ministry of Highways",
+          "Ministry of Agriculture", "Ministry of Fisheries", "Election Commission", "Disaster Management Centre",
+          "Road Development Authority", "Police Department", "National Water Supply and Drainage Board",
+          "Ceylon Electricity Board", "Department of Census and Statistics", "Irrigation Department"]
+_RELIEF = ["Disaster Management Centre", "Sri Lanka Army", "Sri Lanka Navy"]
+ORG_FOR = {
+    "new/A offices": _ADMIN,
+    "renovation of schools": ["Ministry of Education", "Ministry of Finance"],
+    "candidates": ["Election Commission"],
+    "landslide": _RELIEF + ["Police Department"],
+    "recruit/V": ["Ministry of Education"],
+    "price of a kilogram": ["Ministry of Agriculture", "Ministry of Finance", "Central Bank of Sri Lanka"],
+    "dengue": ["Ministry of Health"],
+    "flood victims": _RELIEF,
+    "survey": ["Department of Census and Statistics", "Ministry of Health", "Central Bank of Sri Lanka",
+               "Ministry of Agriculture", "University of Peradeniya", "University of Jaffna"],
+    "assess/V": ["Disaster Management Centre", "Irrigation Department", "Ministry of Agriculture",
+                 "Road Development Authority"],
+    "exports": ["Central Bank of Sri Lanka", "Department of Census and Statistics", "Ministry of Finance"],
+    "cooperate/V": ["Police Department", "Ministry of Health", "Sri Lanka Army"],
+    "close/V": ["Ministry of Education"],
+    "dry/A rations": _RELIEF,
+    "agreement": ["Road Development Authority", "Ministry of Highways"],
+    "mobile/A service": _ADMIN,
+    "lagoon": ["Ministry of Fisheries", "Sri Lanka Navy", "Irrigation Department"],
+    "World/Z": ["Irrigation Department", "Ministry of Agriculture", "Ministry of Finance"],
+    "mangrove": ["Sri Lanka Navy", "Ministry of Fisheries"],
+    "kilometres": ["Road Development Authority", "Ministry of Highways", "Disaster Management Centre"],
+    "uniforms": ["Ministry of Education"],
+    "tea production": ["Tea Research Institute", "Department of Census and Statistics", "Central Bank of Sri Lanka"],
+}
+ROLE_FOR = {
+    "Parliament/Z": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Parliamentarian/NOUN"],
+    "Cabinet": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Governor/NOUN"],
+    "maternity": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Governor/NOUN", "Chief/ADJ Medical/ADJ Officer/NOUN"],
+    "new/A ward": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Governor/NOUN", "Chief/ADJ Medical/ADJ Officer/NOUN",
+             "Chief/ADJ Engineer/NOUN"],
+    "highway": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Chief/ADJ Engineer/NOUN", "Director/NOUN"],
+    "committee": ["District/NOUN Secretary/NOUN", "Governor/NOUN", "Minister/NOUN", "Parliamentarian/NOUN"],
+    "{L} port {T}": ["Minister/NOUN", "Deputy/ADJ Minister/NOUN", "Governor/NOUN", "Director/NOUN", "Chief/ADJ Engineer/NOUN"],
+}
+
+_COAST = ["Colombo", "Gampaha", "Kalutara", "Galle", "Matara", "Hambantota", "Jaffna", "Kilinochchi", "Mannar",
+          "Mullaitivu", "Batticaloa", "Ampara", "Trincomalee", "Puttalam"]
+LOC_FOR = {
+    "{L} port": ["Colombo", "Galle", "Hambantota", "Trincomalee", "Jaffna"],
+    "landslide": ["Kandy", "Nuwara Eliya", "Badulla", "Ratnapura", "Kegalle", "Matale", "Kalutara",
+                  "Galle", "Matara", "Monaragala"],
+    "Fishermen": _COAST, "lagoon": _COAST, "coast": _COAST,
+    "reservoir": ["Anuradhapura", "Polonnaruwa", "Kurunegala", "Ampara", "Monaragala", "Kandy", "Badulla",
+                  "Matale", "Vavuniya", "Kilinochchi", "Hambantota", "Ratnapura"],
+}
+
+
+def _allowed(table, template_en, names):
+    """Indices of `names` allowed for a template by `table` (all when it has no entry)."""
+    for key, allowed in table.items():
+        if key in template_en:
+            idx = [i for i, n in enumerate(names) if n in allowed]
+            assert idx, key
+            return idx
+    return list(range(len(names)))
+
 
 UPOS_CODE = {"V": "VERB", "A": "ADJ", "X": "AUX", "U": "NUM", "R": "PRON", "T": "PART", "Z": "PROPN",
              "P": "ADP", "D": "DET", "C": "CCONJ", "S": "SCONJ", "B": "ADV"}
@@ -369,11 +435,14 @@ def propn_phrase(text, ner_type):
 class Fill:
     """The slot fillers of one sentence, rendered per language."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, template_en: str = ""):
         self.p, self.p2 = rng.sample(range(len(PERSONS)), 2)
-        self.r, self.r2 = rng.randrange(len(ROLES)), rng.randrange(len(ROLES))
-        self.o, self.o2 = rng.sample(range(len(ORGS)), 2)
-        self.l, self.l2 = rng.sample(range(len(DISTRICTS)), 2)
+        roles = _allowed(ROLE_FOR, template_en, [r[0] for r in ROLES])
+        self.r, self.r2 = rng.choice(roles), rng.randrange(len(ROLES))
+        self.o = rng.choice(_allowed(ORG_FOR, template_en, [o[0] for o in ORGS]))
+        self.o2 = rng.choice([i for i in range(len(ORGS)) if i != self.o])
+        self.l = rng.choice(_allowed(LOC_FOR, template_en, [d[0] for d in DISTRICTS]))
+        self.l2 = rng.choice([i for i in range(len(DISTRICTS)) if i != self.l])
         self.v = rng.randrange(len(PROVINCES))
         self.h = rng.randrange(len(HOSPITALS))
         self.s = rng.randrange(len(SCHOOLS))
@@ -386,6 +455,25 @@ class Fill:
         self.m = rng.choice([rng.randint(5, 95) * 10, rng.randint(12, 480)])
         self.t = rng.randrange(len(DAYS) + 2)
         self.dt = (rng.randint(1, 28), rng.randrange(12))
+
+    def inherit(self, base: "Fill", template_en: str):
+        """Share a document's topic: same district, province, organisation, person, venue,
+        event and day as `base`, wherever the template allows them."""
+        if base.l in _allowed(LOC_FOR, template_en, [d[0] for d in DISTRICTS]):
+            self.l = base.l
+        if base.o in _allowed(ORG_FOR, template_en, [o[0] for o in ORGS]):
+            self.o = base.o
+        if base.r in _allowed(ROLE_FOR, template_en, [r[0] for r in ROLES]):
+            self.p, self.r = base.p, base.r
+        for attr in ("v", "h", "s", "e", "f", "t", "dt"):
+            setattr(self, attr, getattr(base, attr))
+        if self.p2 == self.p:
+            self.p2 = (self.p + 1) % len(PERSONS)
+        if self.l2 == self.l:
+            self.l2 = (self.l + 1) % len(DISTRICTS)
+        if self.o2 == self.o:
+            self.o2 = (self.o + 1) % len(ORGS)
+        return self
 
     def person(self, lang, which=0, gen=False):
         idx, role = (self.p, self.r) if which == 0 else (self.p2, self.r2)
@@ -525,22 +613,51 @@ def detok(tokens) -> str:
     return line
 
 
-def generate_pool(rng, n):
-    """n unique trilingual gold sentences, cycling through the templates in shuffled order."""
-    pool, seen = [], set()
+def content_key(sent) -> str:
+    """English text with numbers masked: two sentences with the same key would differ only
+    in their numbers, which is too little for a meaningful mining evaluation."""
+    return re.sub(r"\d+", "#", detok(sent["en"]))
+
+
+def make_sentence(rng, ti, base=None):
+    """One trilingual gold sentence from template `ti` (topic shared with `base` if given)."""
+    fill = Fill(rng, TEMPLATES[ti][0])
+    if base is not None:
+        fill.inherit(base, TEMPLATES[ti][0])
+    sent = {lang: render(TEMPLATES[ti][k], lang, fill) for k, lang in enumerate(LANGS)}
+    sent["template"] = ti
+    return sent
+
+
+def generate_doc(rng, k, seen):
+    """k unique sentences of one news document: distinct templates, one shared topic."""
+    base = Fill(rng)
+    out = []
+    for ti in rng.sample(range(len(TEMPLATES)), len(TEMPLATES)):
+        if len(out) == k:
+            break
+        sent = make_sentence(rng, ti, base)
+        key = content_key(sent)
+        if key not in seen:
+            seen.add(key)
+            out.append(sent)
+    return out
+
+
+def generate_pool(rng, n, seen=None):
+    """n trilingual gold sentences with distinct content keys, cycling through the templates
+    in shuffled order."""
+    pool, seen = [], (set() if seen is None else seen)
     order = []
     while len(pool) < n:
         if not order:
             order = list(range(len(TEMPLATES)))
             rng.shuffle(order)
-        ti = order.pop()
-        fill = Fill(rng)
-        sent = {lang: render(TEMPLATES[ti][k], lang, fill) for k, lang in enumerate(LANGS)}
-        key = detok(sent["en"])
+        sent = make_sentence(rng, order.pop())
+        key = content_key(sent)
         if key in seen:
             continue
         seen.add(key)
-        sent["template"] = ti
         pool.append(sent)
     return pool
 
@@ -574,24 +691,26 @@ def write_annotated(out: Path, sents, lang, stem, prefix):
     write_text(out / "annotations" / f"{stem}.bio", bio(sents, lang))
 
 
-def make_comparable(rng, pool, l1, l2, n_docs=30, n_unmatched=4, base_id=7000):
-    """Documents of comparable news: per shared docid some gold translations plus extras."""
-    it = iter(pool)
+def make_comparable(rng, seen, l1, l2, n_docs=30, n_unmatched=4, base_id=7000):
+    """Comparable news documents.  Each of the `n_docs` shared docids holds 3-4 sentences
+    translated on both sides (the gold pairs) plus 0-2 sentences on each side that have no
+    translation, all on the document's topic, shuffled independently per side; `n_unmatched`
+    documents per side have no counterpart.  Sentences are new (not in `seen`)."""
     side = {l1: [], l2: []}
     gold = []
-    docids = rng.sample(range(base_id, base_id + 900), n_docs + 2 * n_unmatched)
-    for d, docid in enumerate(docids):
-        if d < n_docs:
-            k = rng.choice([3, 3, 4, 4])
-            shared = [next(it) for _ in range(k)]
-            extra1 = [next(it) for _ in range(rng.randint(0, 2))]
-            extra2 = [next(it) for _ in range(rng.randint(0, 2))]
+    docids = sorted(rng.sample(range(base_id, base_id + 900), n_docs + 2 * n_unmatched))
+    roles = ["shared"] * n_docs + [l1] * n_unmatched + [l2] * n_unmatched
+    rng.shuffle(roles)
+    for docid, role in zip(docids, roles):
+        if role == "shared":
+            k, e1, e2 = rng.choice([3, 3, 4, 4]), rng.randint(0, 2), rng.randint(0, 2)
+            sents = generate_doc(rng, k + e1 + e2, seen)
+            shared, extra1, extra2 = sents[:k], sents[k:k + e1], sents[k + e1:]
             docs = {l1: [(s, True) for s in shared] + [(s, False) for s in extra1],
                     l2: [(s, True) for s in shared] + [(s, False) for s in extra2]}
-            for lang in (l1, l2):
-                rng.shuffle(docs[lang])
             pos = {lang: {} for lang in (l1, l2)}
             for lang in (l1, l2):
+                rng.shuffle(docs[lang])
                 for n, (s, is_gold) in enumerate(docs[lang]):
                     sid = f"{lang}_{docid}_{n}"
                     side[lang].append((sid, detok(s[lang])))
@@ -600,11 +719,9 @@ def make_comparable(rng, pool, l1, l2, n_docs=30, n_unmatched=4, base_id=7000):
             for s in shared:
                 gold.append((pos[l1][id(s)], pos[l2][id(s)]))
         else:  # a document on one side only
-            lang = l1 if d < n_docs + n_unmatched else l2
-            for n in range(rng.randint(3, 6)):
-                side[lang].append((f"{lang}_{docid}_{n}", detok(next(it)[lang])))
-    used = len(side[l1]) + len(side[l2]) - len(gold)
-    return side, gold, used
+            for n, s in enumerate(generate_doc(rng, rng.randint(3, 6), seen)):
+                side[role].append((f"{role}_{docid}_{n}", detok(s[role])))
+    return side, gold
 
 
 SENT_SI = {
@@ -620,7 +737,7 @@ TOPICS_SI = ["bus eka", "train eka", "current bill eka", "hospital eke service e
              "passport office eka", "bank eke queue eka", "pradeshiya sabha eka", "vaccine program eka",
              "delivery service eka", "exam results"]
 NEUTRAL_SI = ["{t} gana info ona", "{t} kawadada start wenne?", "{t} gana kiyanna puluwanda?",
-              "{t} ge details inbox karanna", "{t} ekata apply karanne kohomada?", "{t} ge number eka denna",
+              "{t} gana details inbox karanna", "{t} ekata apply karanne kohomada?", "{t} ge number eka denna",
               "{t} labana sumane wenas wenawada?", "{t} gana update ekak thiyanawada", "{t} open da ada?",
               "{t} ගැන විස්තර ඕනේ", "mata {t} gana question ekak thiyanawa"]
 
@@ -628,9 +745,11 @@ NEUTRAL_SI = ["{t} gana info ona", "{t} kawadada start wenne?", "{t} gana kiyann
 def sentiment_rows_si(rng, n):
     rows, seen = [], set()
     pos_t = ["{t} {w}", "{w} {t}", "{t} nam {w} bn", "meka {w}, {t} hodata wada", "{w}!! {t} ela",
-             "ane {t} {w} neh", "{t} {w} 👍", "mama hituwe naha {t} mehema {w} kiyala"]
+             "ane {t} {w} neh", "{t} {w} 👍", "mama hituwe naha {t} mehema {w} kiyala",
+             "{t} gana complain karanna deyak naha, {w}"]
     neg_t = ["{t} {w}", "{t} nam {w}", "{w} {t}", "{t} {w}, kauruth balanne naha", "aiyo {t} {w}",
-             "{t} {w} 😡", "meka monada {t} {w}", "ape game {t} {w} machan"]
+             "{t} {w} 😡", "meka monada {t} {w}", "ape game {t} {w} machan",
+             "{t} nam hodai kiyanna baha, {w}"]
     con_t = ["{t} {p} but {n}", "{p}, eth {t} {n}", "{t} {p} ha, hebai {n}", "service {p}, {t} nam {n}"]
     labels = ["Positive", "Negative", "Neutral", "Conflict"]
     weights = [0.3, 0.3, 0.28, 0.12]
@@ -676,10 +795,12 @@ def sentiment_rows_ta(rng, n):
         t = rng.choice(TA_TOPICS)
         if label == "Positive":
             text = rng.choice(["{t} {w}", "{w} {t} da", "{t} {w} 🔥🔥", "intha {t} {w} bro",
-                               "enna {t} paa, {w}", "{t} ku oru like, {w}"]).format(t=t, w=rng.choice(TA_POS))
+                               "enna {t} paa, {w}", "{t} ku oru like, {w}",
+                               "{t} konjam kooda bore adikala, {w}"]).format(t=t, w=rng.choice(TA_POS))
         elif label == "Negative":
             text = rng.choice(["{t} {w}", "{t} {w} da", "{w} {t}, paakadheenga", "{t} sariyilla, {w}",
-                               "ayyo {t} {w}", "indha {t} {w} 👎"]).format(t=t, w=rng.choice(TA_NEG))
+                               "ayyo {t} {w}", "indha {t} {w} 👎",
+                               "{t} la onnum nalla illa, {w}"]).format(t=t, w=rng.choice(TA_NEG))
         elif label == "Mixed_feelings":
             t2 = rng.choice(TA_TOPICS)
             text = rng.choice(["{t} {p} aana {t2} {n}", "{t} {p} but {t2} konjam {n}",
@@ -724,6 +845,28 @@ def write_csv(path: Path, rows):
     tmp.replace(path)
 
 
+def write_counts(out: Path):
+    """counts.tsv: file<TAB>units<TAB>count for every generated file (the README points here)."""
+    rows = []
+    for p in sorted(q for q in out.rglob("*") if q.is_file() and q.name != "counts.tsv"
+                    and q.suffix != ".md"):
+        rel = p.relative_to(out).as_posix()
+        text = p.read_text(encoding="utf-8")
+        if p.suffix == ".conllu":
+            rows += [(rel, "sentences", text.count("# sent_id")),
+                     (rel, "tokens", sum(1 for x in text.split("\n") if x[:1].isdigit()))]
+        elif p.suffix == ".bio":
+            rows.append((rel, "sentences", len([b for b in text.split("\n\n") if b.strip()])))
+        elif p.suffix == ".csv":
+            with open(p, encoding="utf-8", newline="") as f:
+                labels = Counter(r["label"] for r in csv.DictReader(f))
+            rows += [(rel, f"label={k}", v) for k, v in sorted(labels.items())]
+            rows.append((rel, "rows", sum(labels.values())))
+        else:
+            rows.append((rel, "gold pairs" if p.name == "gold.tsv" else "lines", text.count("\n")))
+    write_text(out / "counts.tsv", "file\tunit\tcount\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "resources" / "demo")
@@ -734,11 +877,11 @@ def main(argv=None):
     out = args.out
 
     n_train, n_held = 200, 60
-    pool = generate_pool(rng, args.parallel + n_train + n_held + 3 * 330)
+    seen = set()
+    pool = generate_pool(rng, args.parallel + n_train + n_held, seen)
     parallel = pool[: args.parallel]
     train = pool[args.parallel: args.parallel + n_train]
     held = pool[args.parallel + n_train: args.parallel + n_train + n_held]
-    rest = pool[args.parallel + n_train + n_held:]
 
     for lang in LANGS:
         write_text(out / "parallel" / f"demo.{lang}", "".join(detok(s[lang]) + "\n" for s in parallel))
@@ -746,17 +889,19 @@ def main(argv=None):
         write_annotated(out, train, lang, f"{lang}.train", f"{lang}-train")
         write_annotated(out, held, lang, f"{lang}.heldout", f"{lang}-heldout")
 
-    # Lexicon backend: most frequent UPOS per word form over all gold sentences; gazetteer
-    # of every entity phrase (all inflected forms) that the generator can produce.
+    # Lexicon backend, from the parallel corpus and the train split only (so that scoring it
+    # on the heldout split is fair): most frequent gold UPOS per word form, and every entity
+    # phrase (in each inflected form) seen there.
+    lexicon_sents = parallel + train
     for k, lang in enumerate(LANGS):
         counts = defaultdict(Counter)
-        for s in pool:
+        for s in lexicon_sents:
             for form, upos, _ in s[lang]:
                 counts[form][upos] += 1
         rows = sorted((w, c.most_common(1)[0][0]) for w, c in counts.items())
         write_text(out / "lexicon" / f"{lang}.pos.tsv", "".join(f"{w}\t{u}\n" for w, u in rows))
         gaz = {}
-        for s in pool:
+        for s in lexicon_sents:
             cur = []
             for form, _, ner in s[lang] + [("", "", "O")]:
                 if ner.startswith("I-") and cur:
@@ -768,10 +913,8 @@ def main(argv=None):
         write_text(out / "lexicon" / f"{lang}.gazetteer.tsv", "".join(f"{p}\t{t}\n" for p, t in sorted(gaz.items())))
 
     counts = {}
-    chunk = len(rest) // 3
     for i, (l1, l2) in enumerate((("si", "en"), ("ta", "en"), ("si", "ta"))):
-        sub = rest[i * chunk:(i + 1) * chunk]
-        side, gold, used = make_comparable(rng, sub, l1, l2, base_id=7000 + 1000 * i)
+        side, gold = make_comparable(rng, seen, l1, l2, base_id=7000 + 1000 * i)
         d = out / "comparable" / f"{l1}-{l2}" / "DemoNews"
         for lang in (l1, l2):
             write_text(d / f"{lang}.tsv", "".join(f"{sid}\t{text}\n" for sid, text in side[lang]))
@@ -783,6 +926,7 @@ def main(argv=None):
         for name, split in zip(("train", "dev", "test"), stratified_split(rng, rows)):
             write_csv(out / "sentiment" / pair / f"{name}.csv", split)
 
+    write_counts(out)
     print(f"templates={len(TEMPLATES)} parallel={len(parallel)} train={len(train)} heldout={len(held)}")
     for pair, (a, b, g) in counts.items():
         print(f"comparable {pair}: {a} / {b} sentences, {g} gold pairs")

@@ -126,6 +126,8 @@ def test_snakemake_mining_stage(tmp_path, encoder):
     (tmp_path / "par.si").write_text("\n".join(lines_si) + "\n", encoding="utf-8")
     (tmp_path / "par.en").write_text("\n".join(lines_en) + "\n", encoding="utf-8")
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    for other_stage in ("curation", "nmt", "sentiment"):  # their settings name pairs this config lacks
+        config.pop(other_stage, None)
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "par")}}
     config["data"]["prepare"]["test_fraction"] = 0.3

@@ -97,6 +97,18 @@ def test_trim_outputs_and_ids(base, tmp_path):
     assert tok_new.convert_ids_to_tokens(tok_new("abc", add_special_tokens=False)["input_ids"]) == ["▁abc"]
 
 
+def test_corpus_texts_formats(tmp_path):
+    csv_file = tmp_path / "s.csv"
+    csv_file.write_text('text,label\n"ab, c\nd",Positive\nplain,Negative\n', encoding="utf-8")
+    assert list(vocab_trim.corpus_texts(csv_file)) == ["ab, c\nd", "plain"]
+    tsv = tmp_path / "m.tsv"
+    tsv.write_text("en\t0\tx y\nsi\t1\tz\n", encoding="utf-8")
+    assert list(vocab_trim.corpus_texts(tsv)) == ["x y", "z"]
+    txt = tmp_path / "t.txt"
+    txt.write_text("a\tb\r\nc\n", encoding="utf-8")
+    assert list(vocab_trim.corpus_texts(txt)) == ["a\tb", "c"]
+
+
 def test_trim_rejects_missing_corpus(base, tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         vocab_trim.trim_vocabulary(base, [tmp_path / "nope.txt"], tmp_path / "out")

@@ -102,7 +102,7 @@ def main(argv=None):
                  masking)
     meta_file = Path(args.init) / "lemflow_base.json"
     fresh_head = meta_file.exists() and json.loads(meta_file.read_text()).get("fresh_mlm_head", False)
-    head_warmup = int(settings.get("head_warmup_steps", 0)) if fresh_head else 0
+    head_warmup = int(settings.get("head_warmup_steps", 100)) if fresh_head else 0
     metrics = train_stage(
         init_model=args.init, train_examples=train, valid_examples=valid, masking=masking, stage=stage,
         out_dir=args.out, work_dir=args.work, seed=args.seed, precision=settings.get("precision", "fp32"),

@@ -62,6 +62,14 @@ def load_encoder(model_dir: str | Path):
     return tokenizer, model
 
 
+def model_positions(model) -> int:
+    """Longest input the model's position embeddings allow (XLM-R reserves padding_idx + 1)."""
+    positions = int(getattr(model.config, "max_position_embeddings", 512))
+    if getattr(model.config, "model_type", "") in ("xlm-roberta", "roberta", "camembert"):
+        positions -= int(model.config.pad_token_id or 0) + 1
+    return positions
+
+
 def embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, dtype="float32", prefix="",
           progress=False, encoder=None) -> np.ndarray:
     """Embeddings (n x d) of ``sentences``: mean pooling over the attention mask of hidden
@@ -79,6 +87,7 @@ def embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, dtyp
     tokenizer, model = encoder if encoder is not None else load_encoder(model_dir)
     if not sentences:
         return np.zeros((0, model.config.hidden_size), dtype=DTYPES[dtype])
+    max_length = min(max_length, model_positions(model))
     encoded = tokenizer(sentences, truncation=True, max_length=max_length, padding=False)
     input_ids = encoded["input_ids"]
     batches = length_sorted_batches([len(ids) for ids in input_ids], batch_size)

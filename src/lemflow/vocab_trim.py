@@ -31,7 +31,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import InputError
-from .io import atomic_path, read_lines_strict
+from .io import atomic_path, read_lines_strict, read_text_strict
 
 DEFAULT_EXTRA_TEXTS = ("query: ", "passage: ")
 TRIM_MAP = "vocab_trim.json"
@@ -117,9 +117,32 @@ def trim_tokenizer_json(tokenizer_json: dict, keep: np.ndarray) -> dict:
     return out
 
 
+def corpus_texts(path: Path) -> Iterable[str]:
+    """The texts of a corpus file: a line per text; a ``.tsv`` file's last column; a ``.csv``
+    file's ``text`` column (every field when there is none), parsed as CSV (quoted
+    multi-line fields)."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(read_text_strict(path).lstrip("\ufeff"), newline="")))
+        if not rows:
+            return
+        header = rows[0]
+        if "text" in header:
+            column = header.index("text")
+            yield from (row[column] for row in rows[1:] if len(row) > column)
+        else:
+            yield from (field for row in rows for field in row)
+        return
+    for line in read_lines_strict(path, allow_empty_file=True):
+        yield line.rsplit("\t", 1)[-1] if path.suffix == ".tsv" else line
+
+
 def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[str] = DEFAULT_EXTRA_TEXTS) -> dict:
     """Trim the masked LM + tokenizer in ``model_dir`` to the pieces used by ``corpus_files``
-    (UTF-8, one text per line; a ``.tsv`` file contributes its last column) and write the result
+    (UTF-8; texts as read by :func:`corpus_texts`) and write the result
     to ``out_dir`` in Hugging Face format, with ``vocab_trim.json`` (``kept_ids``: old id of every
     new id). Returns the statistics (also stored in ``vocab_trim.json``)."""
     import torch
@@ -141,8 +164,7 @@ def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[s
 
     def texts():
         for path in corpus_files:
-            for line in read_lines_strict(path, allow_empty_file=True):
-                yield line.rsplit("\t", 1)[-1] if path.suffix == ".tsv" else line
+            yield from corpus_texts(path)
         yield from extra_texts
 
     used, n_texts, n_tokens = used_ids(tokenizer, texts())
