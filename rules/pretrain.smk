@@ -64,9 +64,15 @@ def mono_source():
     return PRETRAIN.get("mono_source", "dependent")
 
 
+def dictionary_root(base, strategy):
+    """Entity dictionaries a LEM strategy reads (one place to point a strategy at another tags source)."""
+    return f"{R}/dictionary/{base}"
+
+
 def pretrain_inputs(stage):
     def inputs(wildcards):
         files = []
+        root = dictionary_root(wildcards.base, wildcards.strategy)
         for pair in training_pairs(wildcards):
             src, tgt = pair_langs(pair)
             if stage == "para" or mono_source() == "dependent":
@@ -74,12 +80,12 @@ def pretrain_inputs(stage):
                 if stage == "mono":
                     files += [f"{R}/data/{pair}/mono.{split}.tsv" for split in ("train", "valid")]
                 if uses_entities(wildcards.strategy):
-                    files.append(f"{R}/dictionary/{wildcards.base}/{pair}/stats.json")
+                    files += [f"{root}/{pair}/{split}.{lang}.jsonl" for split in ("train", "valid") for lang in (src, tgt)]
             else:
                 for lang in (src, tgt):
                     files += [f"{R}/data/mono_indep/{lang}.{split}.txt" for split in ("train", "valid")]
                     if uses_entities(wildcards.strategy):
-                        files.append(f"{R}/dictionary/{wildcards.base}/mono_indep/{lang}.stats.json")
+                        files += [f"{root}/mono_indep/{lang}.{split}.jsonl" for split in ("train", "valid")]
         return sorted(set(files))
 
     return inputs
@@ -88,7 +94,7 @@ def pretrain_inputs(stage):
 def pretrain_shell(stage):
     return (
         "{PYTHON} {input.script} --stage " + stage + " --init {input.init} --pairs {params.pairs} "
-        "--data-root {R}/data --dictionary-root {R}/dictionary/{wildcards.base} "
+        "--data-root {R}/data --dictionary-root {params.dictionary_root} "
         "--strategy {params.strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
         "--seed {SEED} --out {output.model} --metrics {output.metrics} --loss {output.loss} "
         "--work {params.work} --nproc {params.nproc} --tag {params.tag:q} > {log} 2>&1"
@@ -102,6 +108,7 @@ def stage_params(stage):
         settings=as_json({k: v for k, v in PRETRAIN.items() if k != ("para" if stage == "mono" else "mono")}),
         mono_source=mono_source(),
         tag=lambda w: as_json({"base": w.base, "strategy": w.strategy, "pair": w.pair}),
+        dictionary_root=lambda w: dictionary_root(w.base, w.strategy),
     )
 
 

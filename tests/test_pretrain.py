@@ -121,8 +121,8 @@ def test_masked_only_loss_equals_full_loss(arch):
 
 
 SETTINGS = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0,
-            "mono": {"epochs": 3, "batch_size": 8, "learning_rate": 1e-3, "eval_every": 10, "patience": 3},
-            "para": {"epochs": 2, "batch_size": 8, "learning_rate": 1e-3, "patience": 2}}
+            "mono": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "eval_every": 20, "patience": 3},
+            "para": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "patience": 2}}
 
 
 def pretrain_cmd(root, stage, init, out, strategy, settings=SETTINGS):
@@ -159,7 +159,7 @@ def test_two_stages_lem_then_para(run_root, tmp_path):
 def test_resume_after_kill(run_root, tmp_path):
     root, _ = run_root
     settings = json.loads(json.dumps(SETTINGS))
-    settings["mono"].update({"max_steps": 160, "eval_every": 20, "patience": 1000})
+    settings["mono"].update({"max_steps": 100, "eval_every": 20, "patience": 1000})
     cmd = pretrain_cmd(root, "mono", root / "base", tmp_path / "m", {"masking": "random"}, settings)
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = tmp_path / "m.work"

@@ -75,6 +75,8 @@ def test_tagging_and_dictionary_rules(tmp_path):
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(corpus)}}
     config["data"]["prepare"].update(valid_fraction=0.2, test_fraction=0.1, dedupe=False)
     config["encoders"] = [{"bases": ["tiny"], "strategies": []}]
+    # R/base/tiny is written below (a tokenizer only), so the base_encoder rule never runs
+    config["base_encoders"] = {"tiny": {"source": "path", "path": str(tmp_path / "unused")}}
     config["tagging"] = {"languages": {
         "en": {"backend": "gold", "gold": [{"format": "conllu", "path": str(tmp_path / "en.conllu")},
                                            {"format": "bio", "path": str(tmp_path / "en.bio")}]},
