@@ -11,7 +11,7 @@ CONFIG ?= config.yaml
 PROFILE ?= profiles/local
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup setup-main setup-fairseq run test test-slow test-shared lint dry-run report clean help
+.PHONY: setup setup-main setup-fairseq run test test-slow test-slurm lint dry-run report clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -47,6 +47,9 @@ test: setup  ## set up and run the default test suite
 
 test-slow: setup  ## the slow tests too (not SLURM)
 	$(VENV)/bin/pytest -q -m "not slurm"
+
+test-slurm: setup-main  ## opt-in: the workflow on a SLURM cluster (starts a one-node one as root if none answers)
+	$(VENV)/bin/pytest -m slurm tests/slurm -s
 
 lint: setup-main  ## snakemake --lint
 	$(VENV)/bin/snakemake --lint

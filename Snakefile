@@ -19,6 +19,22 @@ include: "rules/sentiment.smk"
 include: "rules/report.smk"
 
 
+# Light rules run on the submitting host, also under a cluster executor (profiles/slurm).
+localrules:
+    all,
+    entity_dictionary,
+    entity_dictionary_mono,
+    tagger_report,
+    mining_corpus,
+    mining_results,
+    nmt_results,
+    sentiment_split,
+    sentiment_results,
+    curation_noisy,
+    curation_random,
+    report,
+
+
 rule all:
     input:
         all_targets,

@@ -1,4 +1,5 @@
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,12 +15,19 @@ check_config(config, workflow.basedir)
 # ----------------------------------------------------------------- paths and helpers
 R = f"{config['results_dir']}/{config['run_name']}"
 PYTHON = sys.executable
+# Shell rules call `python`: the interpreter running Snakemake (its venv) comes first on PATH,
+# for local jobs and for cluster jobs, which inherit the environment.
+os.environ["PATH"] = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
+# The command line, for the report's provenance (an environment variable, not a param, so that
+# a different invocation does not rerun the report).
+os.environ.setdefault("LEMFLOW_COMMAND", " ".join(["snakemake", *sys.argv[1:]]))
 SEED = int(config["seed"])
 PAIRS = list(config["data"]["pairs"])
 
 
 def pkg(*modules):
-    """Package source files a rule depends on: editing one reruns exactly its rules."""
+    """Package source files that a rule uses (listed as inputs, so that editing one reruns exactly
+    the jobs that use it)."""
     return [str(Path(workflow.basedir) / "src" / "lemflow" / m) for m in ("__init__.py", "io.py", "errors.py", *modules)]
 
 
@@ -42,11 +50,11 @@ def as_json(obj):
 
 
 def logpath(rule_name, *parts):
-    return f"{R}/logs/{rule_name}/" + "/".join(parts) + ".log"
+    return f"{os.path.join(R, 'logs', rule_name, *parts)}.log"
 
 
 def benchpath(rule_name, *parts):
-    return f"{R}/benchmarks/{rule_name}/" + "/".join(parts) + ".tsv"
+    return f"{os.path.join(R, 'benchmarks', rule_name, *parts)}.tsv"
 
 
 # Final targets: every stage file registers a function returning its end products.
@@ -60,6 +68,10 @@ def register_targets(function):
 
 def all_targets(wildcards):
     return [target for function in TARGET_FUNCTIONS for target in function()]
+
+
+envvars:
+    "PATH",
 
 
 wildcard_constraints:
@@ -118,3 +130,417 @@ def trained_models():
                     if key not in models:
                         models.append(key)
     return models
+
+
+# ----------------------------------------------------------------- data helpers (rules/data.smk)
+
+def corpus_files(wildcards):
+    pair = f"{wildcards.src}-{wildcards.tgt}"
+    return parallel_input_files(config["data"]["pairs"][pair], wildcards.src, wildcards.tgt)
+
+
+def prepared_files(pair, splits=("train", "valid", "test")):
+    src, tgt = pair_langs(pair)
+    return [f"{R}/data/{pair}/{split}.{lang}" for split in splits for lang in (src, tgt)]
+
+
+@register_targets
+def data_targets():
+    targets = [f"{R}/data/{pair}/stats.json" for pair in PAIRS]
+    targets += [f"{R}/data/mono_indep/{lang}.stats.json" for lang in config["data"].get("independent_mono", {})]
+    return targets
+
+
+# ----------------------------------------------------------------- tagging helpers (rules/tagging.smk)
+
+def tagging_language(lang):
+    languages = TAGGING.get("languages", {})
+    if lang not in languages:
+        raise ValueError(f"config: tagging.languages has no entry for language {lang!r} (languages: {sorted(languages)})")
+    return languages[lang]
+
+
+def annotation_files(wildcards):
+    """Every annotation/lexicon file a language's tagger is built from (edits retrain it)."""
+    spec = tagging_language(wildcards.lang)
+    files = [source["path"] for layer in ("pos", "ner") for part in ("train", "heldout")
+             for source in (spec.get(layer) or {}).get(part, [])]
+    files += [source["path"] for source in spec.get("gold", [])]
+    files += [path for path in (spec.get("lexicon") or {}).values() if path]
+    return sorted(set(files))
+
+
+def tag_files(pair):
+    return [f"{R}/tags/{pair}/{split}.{lang}.jsonl" for split in TAG_SPLITS for lang in pair_langs(pair)]
+
+
+@register_targets
+def tagging_targets():
+    targets = [t for pair in PAIRS for t in tag_files(pair)]
+    targets += [f"{R}/tags/mono_indep/{lang}.{split}.jsonl" for lang in config["data"].get("independent_mono", {})
+                for split in ("train", "valid")]
+    targets += [f"{R}/tagging/report.json", f"{R}/tagging/results.csv"]
+    return targets
+
+
+# ----------------------------------------------------------------- dictionary helpers (rules/dictionary.smk)
+
+def _side_files(pattern):
+    """pattern with {split} and {side} (src/tgt) -> list over splits x sides, wildcards kept."""
+    return [pattern.format(split=split, side=side) for split in TAG_SPLITS for side in ("{src}", "{tgt}")]
+
+
+def dictionary_bases():
+    return sorted({base for entry in config.get("encoders", []) for base in entry["bases"]})
+
+
+@register_targets
+def dictionary_targets():
+    # The base tokenizer comes from the base_encoder rule (pretrain stage); until that rule
+    # exists in this workflow there is nothing to build dictionaries with.
+    if not hasattr(rules, "base_encoder"):
+        return []
+    targets = []
+    for entry in config.get("encoders", []):
+        for pair in entry.get("pairs", PAIRS):
+            for base in entry["bases"]:
+                targets.append(f"{R}/dictionary/{base}/{pair}/stats.json")
+    for lang in config["data"].get("independent_mono", {}):
+        targets += [f"{R}/dictionary/{base}/mono_indep/{lang}.stats.json" for base in dictionary_bases()]
+    return sorted(set(targets))
+
+
+# ----------------------------------------------------------------- pretrain helpers (rules/pretrain.smk)
+
+def base_settings(base):
+    return config["base_encoders"][base]
+
+
+def base_train_files(wildcards):
+    """The scratch tokenizer is trained on the prepared training data of every pair."""
+    if base_settings(wildcards.base)["source"] != "scratch":
+        return []
+    return [f for pair in PAIRS for f in prepared_files(pair, ("train",))]
+
+
+def base_trim_files(wildcards):
+    """Every text a trimmed encoder will see: prepared data, mining corpora, sentiment texts."""
+    if not base_settings(wildcards.base).get("trim_vocab", False):
+        return []
+    files = [f for pair in PAIRS for f in prepared_files(pair)]
+    for pair in PAIRS:
+        lang1, lang2 = pair_langs(pair)
+        for kind, dataset in mining_sets(pair):
+            files += [f"{R}/mining/corpora/{pair}/{kind}/{dataset}/{lang}.txt" for lang in (lang1, lang2)]
+    for pair in config.get("sentiment", {}).get("pairs", {}):
+        files += [f"{R}/sentiment/data/{pair}/{split}.csv" for split in ("train", "dev", "test")]
+    return files
+
+
+def training_pairs(wildcards):
+    return PAIRS if wildcards.pair == "all" else [wildcards.pair]
+
+
+def uses_entities(strategy):
+    return strategy_settings(strategy).get("masking", "random") == "lem"
+
+
+def mono_source():
+    return PRETRAIN.get("mono_source", "dependent")
+
+
+def dictionary_root(base, strategy):
+    """Entity dictionaries a LEM strategy reads (one place to point a strategy at another tags source)."""
+    return f"{R}/dictionary/{base}"
+
+
+def pretrain_inputs(stage):
+    def inputs(wildcards):
+        files = []
+        root = dictionary_root(wildcards.base, wildcards.strategy)
+        for pair in training_pairs(wildcards):
+            src, tgt = pair_langs(pair)
+            if stage == "para" or mono_source() == "dependent":
+                files += prepared_files(pair, ("train", "valid"))
+                if stage == "mono":
+                    files += [f"{R}/data/{pair}/mono.{split}.tsv" for split in ("train", "valid")]
+                if uses_entities(wildcards.strategy):
+                    files += [f"{root}/{pair}/{split}.{lang}.jsonl" for split in ("train", "valid") for lang in (src, tgt)]
+            else:
+                for lang in (src, tgt):
+                    files += [f"{R}/data/mono_indep/{lang}.{split}.txt" for split in ("train", "valid")]
+                    if uses_entities(wildcards.strategy):
+                        files += [f"{root}/mono_indep/{lang}.{split}.jsonl" for split in ("train", "valid")]
+        return sorted(set(files))
+
+    return inputs
+
+
+def pretrain_shell(stage):
+    return (
+        "python {input.script} --stage {params.stage} --init {input.init} --pairs {params.pairs} "
+        "--data-root {params.results}/data --dictionary-root {params.dictionary_root} "
+        "--strategy {params.strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
+        "--seed {params.seed} --out {output.model} --metrics {output.metrics} --loss {output.loss} "
+        "--work {params.work} --nproc {params.nproc} --tag {params.tag:q} > {log} 2>&1"
+    )
+
+
+def stage_params(stage):
+    return dict(
+        pairs=lambda w: training_pairs(w),
+        strategy=lambda w: as_json(strategy_settings(w.strategy)),
+        settings=as_json({k: v for k, v in PRETRAIN.items() if k != ("para" if stage == "mono" else "mono")}),
+        mono_source=mono_source(),
+        tag=lambda w: as_json({"base": w.base, "strategy": w.strategy, "pair": w.pair}),
+        dictionary_root=lambda w: dictionary_root(w.base, w.strategy),
+        seed=SEED,
+        results=lambda w: R,
+        stage=stage,
+    )
+
+
+@register_targets
+def pretrain_targets():
+    return [encoder_dir(base, strategy, pair) for base, strategy, pair in trained_models()]
+
+
+# ----------------------------------------------------------------- mining helpers (rules/mining.smk)
+
+def mining_comparable_sets(pair):
+    return dict(MINING.get("comparable", {}).get(pair, {}))
+
+
+def mining_parallel_sets(pair):
+    sets = dict(MINING.get("parallel", {}).get(pair, {}))
+    if MINING.get("prepared_test", False):
+        sets["prepared_test"] = {lang: f"{R}/data/{pair}/test.{lang}" for lang in pair_langs(pair)}
+    return sets
+
+
+def mining_sets(pair):
+    """(kind, dataset) of every evaluation set of a pair."""
+    comparable = [("comparable", d) for d in mining_comparable_sets(pair)]
+    return [*comparable, *(("parallel", d) for d in mining_parallel_sets(pair))]
+
+
+def mining_corpus_inputs(wildcards):
+    pair = f"{wildcards.lang1}-{wildcards.lang2}"
+    if wildcards.kind == "comparable":
+        root = Path(mining_comparable_sets(pair)[wildcards.dataset])
+        if root.is_dir():
+            return sorted(str(p) for p in root.rglob("*") if p.is_file())
+        return [str(root)]  # missing: Snakemake reports the missing input
+    return list(mining_parallel_sets(pair)[wildcards.dataset].values())
+
+
+def mining_corpus_source(wildcards):
+    pair = f"{wildcards.lang1}-{wildcards.lang2}"
+    if wildcards.kind == "comparable":
+        return mining_comparable_sets(pair)[wildcards.dataset]
+    return as_json(mining_parallel_sets(pair)[wildcards.dataset])
+
+
+def mining_settings():
+    """Mining and evaluation settings (a change reruns mining_eval, not the embeddings)."""
+    keys = ("k", "candidates", "threshold", "modes", "index", "nlist", "nprobe", "approximate_above")
+    return {**{key: MINING[key] for key in keys if key in MINING}, "seed": SEED}
+
+
+def mining_embeddings(w):
+    lang1, lang2 = pair_langs(w.pair)
+    stem = f"{R}/mining/{w.base}/{w.strategy}/{w.pair}/embeddings/{w.kind}/{w.dataset}"
+    return {"emb1": f"{stem}.{lang1}.npy", "emb2": f"{stem}.{lang2}.npy"}
+
+
+def mining_evaluations():
+    return [
+        f"{R}/mining/{base}/{strategy}/{pair}/{kind}/{dataset}/eval.json"
+        for pair in PAIRS
+        for kind, dataset in mining_sets(pair)
+        for base, strategy in evaluated_encoders(pair, "mining")
+    ]
+
+
+@register_targets
+def mining_targets():
+    if not mining_evaluations():
+        return []
+    return [f"{R}/mining/results.csv", f"{R}/mining/significance.csv"]
+
+
+# ----------------------------------------------------------------- curation helpers (rules/curation.smk)
+
+def curation_pairs():
+    if not CURATION:
+        return []
+    return list(CURATION.get("pairs") or PAIRS)
+
+
+def curation_encoders(pair):
+    """(base, strategy) whose margin scores select data for `pair`: the encoders evaluated on
+    the curation task, restricted to curation.strategies when given ("base" = untouched base)."""
+    wanted = CURATION.get("strategies")
+    return [(base, strategy) for base, strategy in evaluated_encoders(pair, "curation")
+            if wanted is None or strategy in wanted]
+
+
+def curation_selections(pair):
+    """Selection ids under R/curation/ and R/nmt/: '<base>/<strategy>' per encoder, 'random'."""
+    selections = [f"{base}/{strategy}" for base, strategy in curation_encoders(pair)]
+    if CURATION.get("random_baseline", True):
+        selections.append("random")
+    return selections
+
+
+def third_language_files(src, tgt):
+    """Prepared training files of languages outside the pair (wrong-language noise), one per
+    language, from the first configured pair that has it."""
+    files = {}
+    for other in PAIRS:
+        for lang in pair_langs(other):
+            if lang not in (src, tgt) and lang not in files:
+                files[lang] = f"{R}/data/{other}/train.{lang}"
+    return [files[lang] for lang in sorted(files)]
+
+
+def noisy_inputs(wildcards):
+    pair = f"{wildcards.src}-{wildcards.tgt}"
+    given = CURATION.get("noisy", {}).get(pair)
+    if given:
+        from lemflow.readers import parallel_input_files
+
+        files = parallel_input_files({k: v for k, v in given.items() if k != "labels"}, wildcards.src, wildcards.tgt)
+        if given.get("labels"):
+            files.append(given["labels"])
+        return {"corpus": files}
+    third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
+    return {"clean": [f"{R}/data/{pair}/train.{wildcards.src}", f"{R}/data/{pair}/train.{wildcards.tgt}"],
+            "third": third}
+
+
+def noisy_args(wildcards, input):
+    pair = f"{wildcards.src}-{wildcards.tgt}"
+    given = CURATION.get("noisy", {}).get(pair)
+    if given:
+        return f"--corpus {shlex.quote(as_json(given))}"
+    args = f"--clean-prefix {R}/data/{pair}/train"
+    if input.get("third"):
+        third = " ".join(shlex.quote(path) for path in input.third)
+        args = f"{args} --third {third}"
+    return args
+
+
+def selection_outputs(selection_dir):
+    return [f"{selection_dir}/top{n}.{{{side}}}" for n in CURATION_SIZES for side in ("src", "tgt")]
+
+
+def curation_settings():
+    return {"sizes": CURATION_SIZES, "k": CURATION["k"], "embed": CURATION["embed"]}
+
+
+# ----------------------------------------------------------------- nmt helpers (rules/nmt.smk)
+
+def nmt_test_set(pair):
+    """{name, source, references} of the clean test set of `pair`: configured, else the
+    prepared test split (never used for training anything)."""
+    given = NMT.get("test_sets", {}).get(pair)
+    if given:
+        return given
+    src, tgt = pair_langs(pair)
+    return {"name": "prepared_test", "source": f"{R}/data/{pair}/test.{src}",
+            "references": [f"{R}/data/{pair}/test.{tgt}"]}
+
+
+def gpu_flag(wildcards, resources):
+    return "--gpu" if int(getattr(resources, "gpus", 0) or 0) > 0 else ""
+
+
+def nmt_manifest():
+    """One entry per (pair, selection, N): where its selection report, scores and hypotheses are."""
+    entries = []
+    for pair in curation_pairs():
+        tgt = pair_langs(pair)[1]
+        for selection in curation_selections(pair):
+            base, _, strategy = selection.partition("/")
+            if selection == "random":
+                base, strategy = "none", "random"
+            for n in CURATION_SIZES:
+                run = f"{R}/nmt/{selection}/{pair}/top{n}"
+                entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
+                                "selection": f"{R}/curation/{selection}/{pair}/selection.json",
+                                "scores": f"{run}/scores.json", "hyp": f"{run}/hyp.{tgt}"})
+    return entries
+
+
+def nmt_test_sets():
+    return {pair: nmt_test_set(pair) for pair in curation_pairs()}
+
+
+@register_targets
+def nmt_targets():
+    return [f"{R}/nmt/results.csv", f"{R}/nmt/significance.csv"] if CURATION else []
+
+
+# ----------------------------------------------------------------- sentiment helpers (rules/sentiment.smk)
+
+def sentiment_config():
+    return config.get("sentiment") or {}
+
+
+def sentiment_pairs():
+    return list(sentiment_config().get("pairs", {}))
+
+
+def sentiment_seeds():
+    """Seeds of the fine-tuning runs: the run's seed, seed + 1, ... (`sentiment.seeds` of them)."""
+    return [SEED + i for i in range(int(sentiment_config().get("seeds", 3)))]
+
+
+def sentiment_metrics_files(pair=None):
+    return [
+        f"{R}/sentiment/{base}/{strategy}/{p}/seed{seed}/metrics.json"
+        for p in ([pair] if pair else sentiment_pairs())
+        for base, strategy in evaluated_encoders(p, "sentiment")
+        for seed in sentiment_seeds()
+    ]
+
+
+def sentiment_data_files(wildcards):
+    spec = sentiment_config()["pairs"][wildcards.pair]
+    return [spec[name] for name in ("train", "dev", "test") if spec.get(name)]
+
+
+@register_targets
+def sentiment_targets():
+    return [f"{R}/sentiment/results.csv"] if sentiment_pairs() else []
+
+
+# ----------------------------------------------------------------- report helpers (rules/report.smk)
+
+def report_stages():
+    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
+    return [stage for stage in REPORT_STAGES if stage in stages]
+
+
+def _stage_targets():
+    """Final targets that the report's stages (rules/<stage>.smk) registered for this run: a
+    stage takes part in the report exactly when its results are among them (a stage the config
+    leaves out registers none). Other files' target functions are not called."""
+    files = {str(Path(workflow.basedir) / "rules" / f"{stage}.smk") for stage in report_stages()}
+    return {
+        target
+        for function in TARGET_FUNCTIONS
+        if function.__code__.co_filename in files
+        for target in function()
+    }
+
+
+def _stage_files(name):
+    targets = _stage_targets()
+    return [f"{R}/{stage}/{name}" for stage in report_stages() if f"{R}/{stage}/{name}" in targets]
+
+
+@register_targets
+def report_targets():
+    return [f"{R}/report/RESULTS.md"]

@@ -16,66 +16,6 @@ if CURATION:
         raise InputError("config curation.strategies", "'random' is the random baseline (curation.random_baseline)")
 
 
-def curation_pairs():
-    if not CURATION:
-        return []
-    return list(CURATION.get("pairs") or PAIRS)
-
-
-def curation_encoders(pair):
-    """(base, strategy) whose margin scores select data for `pair`: the encoders evaluated on
-    the curation task, restricted to curation.strategies when given ("base" = untouched base)."""
-    wanted = CURATION.get("strategies")
-    return [(base, strategy) for base, strategy in evaluated_encoders(pair, "curation")
-            if wanted is None or strategy in wanted]
-
-
-def curation_selections(pair):
-    """Selection ids under R/curation/ and R/nmt/: '<base>/<strategy>' per encoder, 'random'."""
-    selections = [f"{base}/{strategy}" for base, strategy in curation_encoders(pair)]
-    if CURATION.get("random_baseline", True):
-        selections.append("random")
-    return selections
-
-
-def third_language_files(src, tgt):
-    """Prepared training files of languages outside the pair (wrong-language noise), one per
-    language, from the first configured pair that has it."""
-    files = {}
-    for other in PAIRS:
-        for lang in pair_langs(other):
-            if lang not in (src, tgt) and lang not in files:
-                files[lang] = f"{R}/data/{other}/train.{lang}"
-    return [files[lang] for lang in sorted(files)]
-
-
-def noisy_inputs(wildcards):
-    pair = f"{wildcards.src}-{wildcards.tgt}"
-    given = CURATION.get("noisy", {}).get(pair)
-    if given:
-        from lemflow.readers import parallel_input_files
-
-        files = parallel_input_files({k: v for k, v in given.items() if k != "labels"}, wildcards.src, wildcards.tgt)
-        if given.get("labels"):
-            files.append(given["labels"])
-        return {"corpus": files}
-    third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
-    return {"clean": [f"{R}/data/{pair}/train.{wildcards.src}", f"{R}/data/{pair}/train.{wildcards.tgt}"],
-            "third": third}
-
-
-def noisy_args(wildcards, input):
-    pair = f"{wildcards.src}-{wildcards.tgt}"
-    given = CURATION.get("noisy", {}).get(pair)
-    if given:
-        return f"--corpus {shlex.quote(as_json(given))}"
-    args = f"--clean-prefix {R}/data/{pair}/train"
-    if input.get("third"):
-        third = " ".join(shlex.quote(path) for path in input.third)
-        args = f"{args} --third {third}"
-    return args
-
-
 rule curation_noisy:
     input:
         unpack(noisy_inputs),
@@ -90,24 +30,19 @@ rule curation_noisy:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
     params:
+        seed=SEED,
         args=noisy_args,
         settings=lambda w: as_json(CURATION["noise"]),
         prefix=lambda w: f"{R}/curation/{w.src}-{w.tgt}/noisy",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("curation_noisy", "{src}-{tgt}"),
     benchmark:
         benchpath("curation_noisy", "{src}-{tgt}")
     shell:
-        "{PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} {params.args} "
-        "--settings {params.settings:q} --seed {SEED} --out-prefix {params.prefix} > {log} 2>&1"
-
-
-def selection_outputs(selection_dir):
-    return [f"{selection_dir}/top{n}.{{{side}}}" for n in CURATION_SIZES for side in ("src", "tgt")]
-
-
-def curation_settings():
-    return {"sizes": CURATION_SIZES, "k": CURATION["k"], "embed": CURATION["embed"]}
+        "python {input.script} --pair {wildcards.src}-{wildcards.tgt} {params.args} "
+        "--settings {params.settings:q} --seed {params.seed} --out-prefix {params.prefix} > {log} 2>&1"
 
 
 rule curation_score:
@@ -127,17 +62,20 @@ rule curation_score:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
     params:
+        seed=SEED,
         settings=lambda w: as_json(curation_settings()),
         prefix=lambda w: f"{R}/curation/{w.src}-{w.tgt}/noisy",
         outdir=lambda w: f"{R}/curation/{w.base}/{w.strategy}/{w.src}-{w.tgt}",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("curation_score", "{base}", "{strategy}", "{src}-{tgt}"),
     benchmark:
         benchpath("curation_score", "{base}", "{strategy}", "{src}-{tgt}")
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} "
+        "OMP_NUM_THREADS={threads} python {input.script} --pair {wildcards.src}-{wildcards.tgt} "
         "--noisy-prefix {params.prefix} --model-dir {input.encoder} --settings {params.settings:q} "
-        "--seed {SEED} --outdir {params.outdir} > {log} 2>&1"
+        "--seed {params.seed} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule curation_random:
@@ -153,13 +91,16 @@ rule curation_random:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
     params:
+        seed=SEED,
         settings=lambda w: as_json({"sizes": CURATION_SIZES}),
         prefix=lambda w: f"{R}/curation/{w.src}-{w.tgt}/noisy",
         outdir=lambda w: f"{R}/curation/random/{w.src}-{w.tgt}",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("curation_random", "{src}-{tgt}"),
     benchmark:
         benchpath("curation_random", "{src}-{tgt}")
     shell:
-        "{PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} --noisy-prefix {params.prefix} --random "
-        "--settings {params.settings:q} --seed {SEED} --outdir {params.outdir} > {log} 2>&1"
+        "python {input.script} --pair {wildcards.src}-{wildcards.tgt} --noisy-prefix {params.prefix} --random "
+        "--settings {params.settings:q} --seed {params.seed} --outdir {params.outdir} > {log} 2>&1"

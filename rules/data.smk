@@ -3,11 +3,6 @@
 from lemflow.readers import parallel_input_files  # noqa: E402  (src/ is on sys.path, see common.smk)
 
 
-def corpus_files(wildcards):
-    pair = f"{wildcards.src}-{wildcards.tgt}"
-    return parallel_input_files(config["data"]["pairs"][pair], wildcards.src, wildcards.tgt)
-
-
 rule prepare:
     input:
         corpus=corpus_files,
@@ -27,16 +22,19 @@ rule prepare:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
     params:
+        seed=SEED,
         corpus=lambda w: as_json(config["data"]["pairs"][f"{w.src}-{w.tgt}"]),
         settings=as_json(config["data"]["prepare"]),
         outdir=lambda w: f"{R}/data/{w.src}-{w.tgt}",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("prepare", "{src}-{tgt}"),
     benchmark:
         benchpath("prepare", "{src}-{tgt}")
     shell:
-        "{PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} --corpus {params.corpus:q} "
-        "--settings {params.settings:q} --seed {SEED} --outdir {params.outdir} > {log} 2>&1"
+        "python {input.script} --pair {wildcards.src}-{wildcards.tgt} --corpus {params.corpus:q} "
+        "--settings {params.settings:q} --seed {params.seed} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule prepare_mono:
@@ -49,23 +47,16 @@ rule prepare_mono:
         valid=f"{R}/data/mono_indep/{{lang}}.valid.txt",
         stats=f"{R}/data/mono_indep/{{lang}}.stats.json",
     params:
+        seed=SEED,
+        results=lambda w: R,
         settings=as_json(config["data"]["prepare"]),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("prepare_mono", "{lang}"),
     benchmark:
         benchpath("prepare_mono", "{lang}")
     shell:
-        "{PYTHON} {input.script} --lang {wildcards.lang} --input {input.corpus} --settings {params.settings:q} "
-        "--seed {SEED} --outdir {R}/data/mono_indep > {log} 2>&1"
+        "python {input.script} --lang {wildcards.lang} --input {input.corpus} --settings {params.settings:q} "
+        "--seed {params.seed} --outdir {params.results}/data/mono_indep > {log} 2>&1"
 
-
-def prepared_files(pair, splits=("train", "valid", "test")):
-    src, tgt = pair_langs(pair)
-    return [f"{R}/data/{pair}/{split}.{lang}" for split in splits for lang in (src, tgt)]
-
-
-@register_targets
-def data_targets():
-    targets = [f"{R}/data/{pair}/stats.json" for pair in PAIRS]
-    targets += [f"{R}/data/mono_indep/{lang}.stats.json" for lang in config["data"].get("independent_mono", {})]
-    return targets

@@ -5,11 +5,6 @@ DICTIONARY_CODE = ("dictionary.py", "tagging.py", "prepare.py", "readers.py", "c
 DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("verb_aux", False))})
 
 
-def _side_files(pattern):
-    """pattern with {split} and {side} (src/tgt) -> list over splits x sides, wildcards kept."""
-    return [pattern.format(split=split, side=side) for split in TAG_SPLITS for side in ("{src}", "{tgt}")]
-
-
 rule entity_dictionary:
     input:
         tokenizer=f"{R}/base/{{base}}",
@@ -26,12 +21,14 @@ rule entity_dictionary:
     params:
         settings=DICTIONARY_SETTINGS,
         names=lambda w: [f"{split}.{lang}" for split in TAG_SPLITS for lang in (w.src, w.tgt)],
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("entity_dictionary", "{base}", "{src}-{tgt}"),
     benchmark:
         benchpath("entity_dictionary", "{base}", "{src}-{tgt}")
     shell:
-        "{PYTHON} {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
+        "python {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
         "--outputs {output.files} --names {params.names} --stats {output.stats} "
         "--settings {params.settings:q} > {log} 2>&1"
 
@@ -49,31 +46,14 @@ rule entity_dictionary_mono:
     params:
         settings=DICTIONARY_SETTINGS,
         names=lambda w: [f"{w.lang}.{split}" for split in ("train", "valid")],
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("entity_dictionary_mono", "{base}", "{lang}"),
     benchmark:
         benchpath("entity_dictionary_mono", "{base}", "{lang}")
     shell:
-        "{PYTHON} {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
+        "python {input.script} --tokenizer {input.tokenizer} --lines {input.texts} --tags {input.tags} "
         "--outputs {output.files} --names {params.names} --stats {output.stats} "
         "--settings {params.settings:q} > {log} 2>&1"
 
-
-def dictionary_bases():
-    return sorted({base for entry in config.get("encoders", []) for base in entry["bases"]})
-
-
-@register_targets
-def dictionary_targets():
-    # The base tokenizer comes from the base_encoder rule (pretrain stage); until that rule
-    # exists in this workflow there is nothing to build dictionaries with.
-    if not hasattr(rules, "base_encoder"):
-        return []
-    targets = []
-    for entry in config.get("encoders", []):
-        for pair in entry.get("pairs", PAIRS):
-            for base in entry["bases"]:
-                targets.append(f"{R}/dictionary/{base}/{pair}/stats.json")
-    for lang in config["data"].get("independent_mono", {}):
-        targets += [f"{R}/dictionary/{base}/mono_indep/{lang}.stats.json" for base in dictionary_bases()]
-    return sorted(set(targets))

@@ -8,45 +8,6 @@
 MINING = config.get("mining", {})
 
 
-def mining_comparable_sets(pair):
-    return dict(MINING.get("comparable", {}).get(pair, {}))
-
-
-def mining_parallel_sets(pair):
-    sets = dict(MINING.get("parallel", {}).get(pair, {}))
-    if MINING.get("prepared_test", False):
-        sets["prepared_test"] = {lang: f"{R}/data/{pair}/test.{lang}" for lang in pair_langs(pair)}
-    return sets
-
-
-def mining_sets(pair):
-    """(kind, dataset) of every evaluation set of a pair."""
-    return [("comparable", d) for d in mining_comparable_sets(pair)] + [("parallel", d) for d in mining_parallel_sets(pair)]
-
-
-def mining_corpus_inputs(wildcards):
-    pair = f"{wildcards.lang1}-{wildcards.lang2}"
-    if wildcards.kind == "comparable":
-        root = Path(mining_comparable_sets(pair)[wildcards.dataset])
-        if root.is_dir():
-            return sorted(str(p) for p in root.rglob("*") if p.is_file())
-        return [str(root)]  # missing: Snakemake reports the missing input
-    return list(mining_parallel_sets(pair)[wildcards.dataset].values())
-
-
-def mining_corpus_source(wildcards):
-    pair = f"{wildcards.lang1}-{wildcards.lang2}"
-    if wildcards.kind == "comparable":
-        return mining_comparable_sets(pair)[wildcards.dataset]
-    return as_json(mining_parallel_sets(pair)[wildcards.dataset])
-
-
-def mining_settings():
-    """Mining and evaluation settings (a change reruns mining_eval, not the embeddings)."""
-    keys = ("k", "candidates", "threshold", "modes", "index", "nlist", "nprobe", "approximate_above")
-    return {**{key: MINING[key] for key in keys if key in MINING}, "seed": SEED}
-
-
 wildcard_constraints:
     kind=r"comparable|parallel",
     dataset=r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
@@ -67,12 +28,14 @@ rule mining_corpus:
     params:
         source=mining_corpus_source,
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}"),
     benchmark:
         benchpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
-        "{PYTHON} {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
+        "python {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
         "--outdir {params.outdir} > {log} 2>&1"
 
 
@@ -89,19 +52,15 @@ rule mining_embed:
         f"{R}/mining/{{base}}/{{strategy}}/{{pair}}/embeddings/{{kind}}/{{dataset}}.{{lang}}.npy",
     params:
         settings=lambda w: as_json(MINING.get("embedding", {})),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("mining_embed", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}.{lang}"),
     benchmark:
         benchpath("mining_embed", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}.{lang}")
     shell:
-        "{PYTHON} {input.script} --model {input.encoder} --input {input.text} --output {output} "
+        "python {input.script} --model {input.encoder} --input {input.text} --output {output} "
         "--settings {params.settings:q} --threads {threads} > {log} 2>&1"
-
-
-def mining_embeddings(w):
-    lang1, lang2 = pair_langs(w.pair)
-    stem = f"{R}/mining/{w.base}/{w.strategy}/{w.pair}/embeddings/{w.kind}/{w.dataset}"
-    return {"emb1": f"{stem}.{lang1}.npy", "emb2": f"{stem}.{lang2}.npy"}
 
 
 rule mining_eval:
@@ -120,23 +79,16 @@ rule mining_eval:
         label=lambda w: as_json({"dataset": w.dataset, "pair": w.pair, "base": w.base, "strategy": w.strategy}),
         corpus=lambda w: f"{R}/mining/corpora/{w.pair}/{w.kind}/{w.dataset}",
         outdir=lambda w: f"{R}/mining/{w.base}/{w.strategy}/{w.pair}/{w.kind}/{w.dataset}",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("mining_eval", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}"),
     benchmark:
         benchpath("mining_eval", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}")
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --kind {wildcards.kind} --pair {wildcards.pair} --corpus {params.corpus} "
+        "OMP_NUM_THREADS={threads} python {input.script} --kind {wildcards.kind} --pair {wildcards.pair} --corpus {params.corpus} "
         "--emb1 {input.emb1} --emb2 {input.emb2} --settings {params.settings:q} --label {params.label:q} "
         "--outdir {params.outdir} > {log} 2>&1"
-
-
-def mining_evaluations():
-    return [
-        f"{R}/mining/{base}/{strategy}/{pair}/{kind}/{dataset}/eval.json"
-        for pair in PAIRS
-        for kind, dataset in mining_sets(pair)
-        for base, strategy in evaluated_encoders(pair, "mining")
-    ]
 
 
 rule mining_results:
@@ -148,18 +100,15 @@ rule mining_results:
         results=f"{R}/mining/results.csv",
         significance=f"{R}/mining/significance.csv",
     params:
+        seed=SEED,
         settings=as_json({key: MINING.get(key) for key in ("bootstrap", "reference_strategy")}),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("mining_results", "all"),
     benchmark:
         benchpath("mining_results", "all")
     shell:
-        "{PYTHON} {input.script} --evals {input.evals} --settings {params.settings:q} --seed {SEED} "
+        "python {input.script} --evals {input.evals} --settings {params.settings:q} --seed {params.seed} "
         "--results {output.results} --significance {output.significance} > {log} 2>&1"
 
-
-@register_targets
-def mining_targets():
-    if not mining_evaluations():
-        return []
-    return [f"{R}/mining/results.csv", f"{R}/mining/significance.csv"]

@@ -6,22 +6,6 @@
 import os  # noqa: E402
 
 NMT = config.get("nmt", {})
-FAIRSEQ_BIN = os.environ.get("LEMFLOW_FAIRSEQ_BIN") or str(Path(workflow.basedir) / ".venv-fairseq" / "bin")
-
-
-def nmt_test_set(pair):
-    """{name, source, references} of the clean test set of `pair`: configured, else the
-    prepared test split (never used for training anything)."""
-    given = NMT.get("test_sets", {}).get(pair)
-    if given:
-        return given
-    src, tgt = pair_langs(pair)
-    return {"name": "prepared_test", "source": f"{R}/data/{pair}/test.{src}",
-            "references": [f"{R}/data/{pair}/test.{tgt}"]}
-
-
-def gpu_flag(wildcards, resources):
-    return "--gpu" if int(getattr(resources, "gpus", 0) or 0) > 0 else ""
 
 
 rule nmt_train:
@@ -40,20 +24,23 @@ rule nmt_train:
         tgt=r"[a-z]{2,3}",
         n=r"\d+",
     params:
+        seed=SEED,
         settings=lambda w: as_json({key: NMT[key] for key in ("spm", "model", "train")}),
         train=lambda w: f"{R}/curation/{w.selection}/{w.src}-{w.tgt}/top{w.n}",
         valid=lambda w: f"{R}/data/{w.src}-{w.tgt}/valid",
         gpu=gpu_flag,
     resources:
         gpus=0,
+    conda:
+        "../envs/fairseq.yaml"
     log:
         logpath("nmt_train", "{selection}", "{src}-{tgt}", "top{n}"),
     benchmark:
         benchpath("nmt_train", "{selection}", "{src}-{tgt}", "top{n}")
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} "
-        "--train-prefix {params.train} --valid-prefix {params.valid} --settings {params.settings:q} --seed {SEED} "
-        "--model-dir {output.model} --fairseq-bin {FAIRSEQ_BIN:q} {params.gpu} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python {input.script} --pair {wildcards.src}-{wildcards.tgt} "
+        "--train-prefix {params.train} --valid-prefix {params.valid} --settings {params.settings:q} --seed {params.seed} "
+        "--model-dir {output.model} {params.gpu} > {log} 2>&1"
 
 
 rule nmt_translate:
@@ -76,36 +63,17 @@ rule nmt_translate:
         gpu=gpu_flag,
     resources:
         gpus=0,
+    conda:
+        "../envs/fairseq.yaml"
     log:
         logpath("nmt_translate", "{selection}", "{src}-{tgt}", "top{n}"),
     benchmark:
         benchpath("nmt_translate", "{selection}", "{src}-{tgt}", "top{n}")
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} {input.script} --pair {wildcards.src}-{wildcards.tgt} "
+        "OMP_NUM_THREADS={threads} python {input.script} --pair {wildcards.src}-{wildcards.tgt} "
         "--model-dir {input.model} --source {input.source} --references {input.references} "
         "--settings {params.settings:q} --hyp {output.hyp} --scores {output.scores} "
-        "--fairseq-bin {FAIRSEQ_BIN:q} {params.gpu} > {log} 2>&1"
-
-
-def nmt_manifest():
-    """One entry per (pair, selection, N): where its selection report, scores and hypotheses are."""
-    entries = []
-    for pair in curation_pairs():
-        tgt = pair_langs(pair)[1]
-        for selection in curation_selections(pair):
-            base, _, strategy = selection.partition("/")
-            if selection == "random":
-                base, strategy = "none", "random"
-            for n in CURATION_SIZES:
-                run = f"{R}/nmt/{selection}/{pair}/top{n}"
-                entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
-                                "selection": f"{R}/curation/{selection}/{pair}/selection.json",
-                                "scores": f"{run}/scores.json", "hyp": f"{run}/hyp.{tgt}"})
-    return entries
-
-
-def nmt_test_sets():
-    return {pair: nmt_test_set(pair) for pair in curation_pairs()}
+        "{params.gpu} > {log} 2>&1"
 
 
 rule nmt_results:
@@ -118,20 +86,19 @@ rule nmt_results:
         results=f"{R}/nmt/results.csv",
         significance=f"{R}/nmt/significance.csv",
     params:
+        seed=SEED,
         manifest=lambda w: as_json(nmt_manifest()),
         test_sets=lambda w: as_json(nmt_test_sets()),
         settings=lambda w: as_json({"reference_strategy": NMT["reference_strategy"],
                                     "bootstrap_samples": NMT["bootstrap_samples"]}),
+    conda:
+        "../envs/fairseq.yaml"
     log:
         logpath("nmt_results", "all"),
     benchmark:
         benchpath("nmt_results", "all")
     shell:
-        "{PYTHON} {input.script} --manifest {params.manifest:q} --test-sets {params.test_sets:q} "
-        "--settings {params.settings:q} --seed {SEED} --results {output.results} "
+        "python {input.script} --manifest {params.manifest:q} --test-sets {params.test_sets:q} "
+        "--settings {params.settings:q} --seed {params.seed} --results {output.results} "
         "--significance {output.significance} > {log} 2>&1"
 
-
-@register_targets
-def nmt_targets():
-    return [f"{R}/nmt/results.csv", f"{R}/nmt/significance.csv"] if CURATION else []

@@ -12,29 +12,6 @@ REPORT_STAGES = ("tagging", "mining", "curation", "nmt", "sentiment")
 SNAKEMAKE_COMMAND = " ".join(["snakemake", *sys.argv[1:]])
 
 
-def report_stages():
-    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
-    return [stage for stage in REPORT_STAGES if stage in stages]
-
-
-def _stage_targets():
-    """Final targets that the report's stages (rules/<stage>.smk) registered for this run: a
-    stage takes part in the report exactly when its results are among them (a stage the config
-    leaves out registers none). Other files' target functions are not called."""
-    files = {str(Path(workflow.basedir) / "rules" / f"{stage}.smk") for stage in report_stages()}
-    return {
-        target
-        for function in TARGET_FUNCTIONS
-        if function.__code__.co_filename in files
-        for target in function()
-    }
-
-
-def _stage_files(name):
-    targets = _stage_targets()
-    return [f"{R}/{stage}/{name}" for stage in report_stages() if f"{R}/{stage}/{name}" in targets]
-
-
 rule report:
     input:
         results=lambda w: _stage_files("results.csv"),
@@ -59,19 +36,18 @@ rule report:
             category="Plots",
         ),
     params:
+        results=lambda w: R,
         config=lambda w: as_json(config),
         settings=lambda w: as_json(config.get("report") or {}),
         tagging=lambda w, input: f"--tagging {input.tagging}" if input.tagging else "",
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("report", "report"),
     benchmark:
         benchpath("report", "report")
     shell:
-        "LEMFLOW_COMMAND={SNAKEMAKE_COMMAND:q} {PYTHON} {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
-        "--results-root {R} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
-        "--outdir {R}/report > {log} 2>&1"
+        "python {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
+        "--results-root {params.results} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
+        "--outdir {params.results}/report > {log} 2>&1"
 
-
-@register_targets
-def report_targets():
-    return [f"{R}/report/RESULTS.md"]

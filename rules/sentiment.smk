@@ -4,33 +4,6 @@
 from lemflow.errors import InputError  # noqa: E402  (src/ is on sys.path, see common.smk)
 
 
-def sentiment_config():
-    return config.get("sentiment") or {}
-
-
-def sentiment_pairs():
-    return list(sentiment_config().get("pairs", {}))
-
-
-def sentiment_seeds():
-    """Seeds of the fine-tuning runs: the run's seed, seed + 1, ... (`sentiment.seeds` of them)."""
-    return [SEED + i for i in range(int(sentiment_config().get("seeds", 3)))]
-
-
-def sentiment_metrics_files(pair=None):
-    return [
-        f"{R}/sentiment/{base}/{strategy}/{p}/seed{seed}/metrics.json"
-        for p in ([pair] if pair else sentiment_pairs())
-        for base, strategy in evaluated_encoders(p, "sentiment")
-        for seed in sentiment_seeds()
-    ]
-
-
-def sentiment_data_files(wildcards):
-    spec = sentiment_config()["pairs"][wildcards.pair]
-    return [spec[name] for name in ("train", "dev", "test") if spec.get(name)]
-
-
 # A missing CSV stops the run when the workflow is parsed, naming the config key.
 for _pair, _spec in sentiment_config().get("pairs", {}).items():
     for _name in ("train", "dev", "test"):
@@ -49,6 +22,8 @@ rule sentiment_split:
         test=f"{R}/sentiment/data/{{pair}}/test.csv",
         info=f"{R}/sentiment/data/{{pair}}/split.json",
     params:
+        seed=SEED,
+        results=lambda w: R,
         data=lambda w: as_json({k: v for k, v in sentiment_config()["pairs"][w.pair].items() if k in ("train", "dev", "test")}),
         settings=lambda w: as_json(
             {
@@ -58,13 +33,15 @@ rule sentiment_split:
                 "max_eval": sentiment_config().get("max_eval"),
             }
         ),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("sentiment_split", "{pair}"),
     benchmark:
         benchpath("sentiment_split", "{pair}")
     shell:
-        "{PYTHON} {input.script} split --pair {wildcards.pair} --data {params.data:q} "
-        "--settings {params.settings:q} --seed {SEED} --outdir {R}/sentiment/data/{wildcards.pair} > {log} 2>&1"
+        "python {input.script} split --pair {wildcards.pair} --data {params.data:q} "
+        "--settings {params.settings:q} --seed {params.seed} --outdir {params.results}/sentiment/data/{wildcards.pair} > {log} 2>&1"
 
 
 rule sentiment_train:
@@ -81,16 +58,19 @@ rule sentiment_train:
             allow_missing=True,
         ),
     params:
+        results=lambda w: R,
         settings=lambda w: as_json(sentiment_config().get("training", {})),
         seeds=" ".join(str(s) for s in sentiment_seeds()),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("sentiment_train", "{base}", "{strategy}", "{pair}"),
     benchmark:
         benchpath("sentiment_train", "{base}", "{strategy}", "{pair}")
     threads: 1
     shell:
-        "{PYTHON} {input.script} train --pair {wildcards.pair} --base {wildcards.base} "
-        "--strategy {wildcards.strategy} --encoder {input.encoder} --split-dir {R}/sentiment/data/{wildcards.pair} "
+        "python {input.script} train --pair {wildcards.pair} --base {wildcards.base} "
+        "--strategy {wildcards.strategy} --encoder {input.encoder} --split-dir {params.results}/sentiment/data/{wildcards.pair} "
         "--settings {params.settings:q} --seed {params.seeds} --threads {threads} --output {output.metrics} > {log} 2>&1"
 
 
@@ -103,15 +83,13 @@ rule sentiment_results:
         results=f"{R}/sentiment/results.csv",
     params:
         datasets=lambda w: as_json({p: s.get("dataset", "codemixed") for p, s in sentiment_config().get("pairs", {}).items()}),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("sentiment_results", "all"),
     benchmark:
         benchpath("sentiment_results", "all")
     shell:
-        "{PYTHON} {input.script} collect --dataset {params.datasets:q} --output {output.results} "
+        "python {input.script} collect --dataset {params.datasets:q} --output {output.results} "
         "{input.metrics} > {log} 2>&1"
 
-
-@register_targets
-def sentiment_targets():
-    return [f"{R}/sentiment/results.csv"] if sentiment_pairs() else []

@@ -6,23 +6,6 @@ TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
 TAGGING_CODE = ("tagging.py", "tagger_stanza.py", "conllu.py", "readers.py", "prepare.py")
 
 
-def tagging_language(lang):
-    languages = TAGGING.get("languages", {})
-    if lang not in languages:
-        raise ValueError(f"config: tagging.languages has no entry for language {lang!r} (languages: {sorted(languages)})")
-    return languages[lang]
-
-
-def annotation_files(wildcards):
-    """Every annotation/lexicon file a language's tagger is built from (edits retrain it)."""
-    spec = tagging_language(wildcards.lang)
-    files = [source["path"] for layer in ("pos", "ner") for part in ("train", "heldout")
-             for source in (spec.get(layer) or {}).get(part, [])]
-    files += [source["path"] for source in spec.get("gold", [])]
-    files += [path for path in (spec.get("lexicon") or {}).values() if path]
-    return sorted(set(files))
-
-
 rule train_tagger:
     input:
         annotations=annotation_files,
@@ -31,14 +14,17 @@ rule train_tagger:
     output:
         directory(f"{R}/tagging/models/{{lang}}"),
     params:
+        seed=SEED,
         settings=lambda w: as_json({"language": tagging_language(w.lang), "train": TAGGING.get("train", {}),
                                     "ner_fallback": TAGGING.get("ner_fallback", "propn")}),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("train_tagger", "{lang}"),
     benchmark:
         benchpath("train_tagger", "{lang}")
     shell:
-        "{PYTHON} {input.script} --lang {wildcards.lang} --settings {params.settings:q} --seed {SEED} "
+        "python {input.script} --lang {wildcards.lang} --settings {params.settings:q} --seed {params.seed} "
         "--outdir {output} > {log} 2>&1"
 
 
@@ -50,12 +36,14 @@ rule tag:
         code=pkg(*TAGGING_CODE),
     output:
         expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("tag", "{pair}", "{lang}"),
     benchmark:
         benchpath("tag", "{pair}", "{lang}")
     shell:
-        "{PYTHON} {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
+        "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
         "--outputs {output} > {log} 2>&1"
 
 
@@ -67,12 +55,14 @@ rule tag_mono:
         code=pkg(*TAGGING_CODE),
     output:
         [f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("tag_mono", "{lang}"),
     benchmark:
         benchpath("tag_mono", "{lang}")
     shell:
-        "{PYTHON} {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
+        "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
         "--outputs {output} > {log} 2>&1"
 
 
@@ -86,23 +76,13 @@ rule tagger_report:
         csv=f"{R}/tagging/results.csv",
     params:
         langs=all_langs(),
+    conda:
+        "../envs/main.yaml"
     log:
         logpath("tagger_report", "all"),
     benchmark:
         benchpath("tagger_report", "all")
     shell:
-        "{PYTHON} {input.script} --models {input.models} --langs {params.langs} --json {output.json} "
+        "python {input.script} --models {input.models} --langs {params.langs} --json {output.json} "
         "--csv {output.csv} > {log} 2>&1"
 
-
-def tag_files(pair):
-    return [f"{R}/tags/{pair}/{split}.{lang}.jsonl" for split in TAG_SPLITS for lang in pair_langs(pair)]
-
-
-@register_targets
-def tagging_targets():
-    targets = [t for pair in PAIRS for t in tag_files(pair)]
-    targets += [f"{R}/tags/mono_indep/{lang}.{split}.jsonl" for lang in config["data"].get("independent_mono", {})
-                for split in ("train", "valid")]
-    targets += [f"{R}/tagging/report.json", f"{R}/tagging/results.csv"]
-    return targets
