@@ -524,16 +524,11 @@ def report_stages():
 
 
 def _stage_targets():
-    """Final targets that the report's stages (rules/<stage>.smk) registered for this run: a
-    stage takes part in the report exactly when its results are among them (a stage the config
-    leaves out registers none). Other files' target functions are not called."""
-    files = {str(Path(workflow.basedir) / "rules" / f"{stage}.smk") for stage in report_stages()}
-    return {
-        target
-        for function in TARGET_FUNCTIONS
-        if function.__code__.co_filename in files
-        for target in function()
-    }
+    """Final targets that the report's stages registered for this run (their `<stage>_targets`
+    functions): a stage takes part in the report exactly when its results are among them (a
+    stage the config leaves out registers none). Other stages' target functions are not called."""
+    names = {f"{stage}_targets" for stage in report_stages()}
+    return {target for function in TARGET_FUNCTIONS if function.__name__ in names for target in function()}
 
 
 def _stage_files(name):

@@ -33,6 +33,8 @@ def test_sentiment_and_report_rules(tmp_path):
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "corpus")}}
+    for section in ("curation", "nmt", "mining"):  # stages this test does not exercise
+        config.pop(section, None)
     config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["sentiment"]}]
     config["sentiment"] = {
         "pairs": {"si-en": {"train": str(data / "train.csv"), "dev": str(data / "dev.csv"), "dataset": "toy"}},
@@ -75,6 +77,8 @@ def test_missing_sentiment_file_stops_at_parse(tmp_path):
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "corpus")}}
+    for section in ("curation", "nmt", "mining"):
+        config.pop(section, None)
     config["sentiment"] = {"pairs": {"si-en": {"train": str(tmp_path / "nope.csv"), "dev": str(tmp_path / "dev.csv")}}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

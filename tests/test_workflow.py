@@ -41,6 +41,8 @@ def _tiny_config(tmp_path, pairs):
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = pairs
+    for section in ("curation", "nmt", "mining", "sentiment"):  # only the data stage is exercised here
+        config.pop(section, None)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path, Path(config["results_dir"]) / config["run_name"]
