@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import InputError
-from .io import atomic_open, read_text_strict
+from .io import atomic_open, numbered_blocks, read_text_strict
 
 UPOS_TAGS = frozenset(
     "ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split()
@@ -22,42 +22,30 @@ def parse_conllu(text: str, source: str) -> list[tuple[list[str], list[str]]]:
     Checked: 10 tab-separated columns, word ids 1..n in order within a sentence, a non-empty
     form, a UPOS from the Universal POS tag set.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
     sentences: list[tuple[list[str], list[str]]] = []
-    words: list[str] = []
-    upos: list[str] = []
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            if words:
-                sentences.append((words, upos))
-                words, upos = [], []
-            continue
-        if line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) != 10:
-            raise InputError(source, f"expected 10 tab-separated CoNLL-U columns, found {len(cols)}", number)
-        ident = cols[0]
-        if "-" in ident or "." in ident:
-            continue  # multi-word token range or empty node: the syntactic words follow
-        if not ident.isdigit():
-            raise InputError(source, f"bad word id {ident!r}", number)
-        if int(ident) != len(words) + 1:
-            raise InputError(source, f"word id {ident} out of order (expected {len(words) + 1})", number)
-        form, tag = cols[1], cols[3]
-        if not form.strip():
-            raise InputError(source, "empty word form", number)
-        if tag not in UPOS_TAGS:
-            raise InputError(source, f"unknown UPOS tag {tag!r}", number)
-        words.append(form.replace(" ", "_"))
-        upos.append(tag)
-    if words:
-        sentences.append((words, upos))
+    for block in numbered_blocks(text, skip_comments=True):
+        words: list[str] = []
+        upos: list[str] = []
+        for number, line in block:
+            cols = line.split("\t")
+            if len(cols) != 10:
+                raise InputError(source, f"expected 10 tab-separated CoNLL-U columns, found {len(cols)}", number)
+            ident = cols[0]
+            if "-" in ident or "." in ident:
+                continue  # multi-word token range or empty node: the syntactic words follow
+            if not ident.isdigit():
+                raise InputError(source, f"bad word id {ident!r}", number)
+            if int(ident) != len(words) + 1:
+                raise InputError(source, f"word id {ident} out of order (expected {len(words) + 1})", number)
+            form, tag = cols[1], cols[3]
+            if not form.strip():
+                raise InputError(source, "empty word form", number)
+            if tag not in UPOS_TAGS:
+                raise InputError(source, f"unknown UPOS tag {tag!r}", number)
+            words.append(form.replace(" ", "_"))
+            upos.append(tag)
+        if words:
+            sentences.append((words, upos))
     if not sentences:
         raise InputError(source, "no sentences found (empty CoNLL-U file)")
     return sentences

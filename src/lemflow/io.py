@@ -82,6 +82,28 @@ def read_text_strict(path: str | os.PathLike) -> str:
         raise InputError(path, f"invalid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})", line) from None
 
 
+def numbered_blocks(text: str, skip_comments: bool = False) -> Iterator[list[tuple[int, str]]]:
+    """Blocks of non-blank lines separated by blank lines (BIO, CoNLL-U), as lists of
+    (1-based line number, line without its LF/CRLF end); a BOM is dropped. With
+    ``skip_comments`` lines starting with '#' are left out (they still count for numbering)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    block: list[tuple[int, str]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            if block:
+                yield block
+                block = []
+        elif not (skip_comments and line.startswith("#")):
+            block.append((number, line))
+    if block:
+        yield block
+
+
 def read_lines_strict(path: str | os.PathLike, allow_empty_file: bool = False) -> list[str]:
     """Lines of a UTF-8 text file without their line ends (LF or CRLF); BOM removed."""
     text = read_text_strict(path)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .io import read_lines_strict, read_text_strict
+from .io import numbered_blocks, read_lines_strict, read_text_strict
 
 BIO_TAG = re.compile(r"^(O|[BI]-[A-Za-z][A-Za-z_]*)$")
 
@@ -74,30 +74,19 @@ def parse_bio(text: str, source: str, allowed_types: set[str] | None = None) -> 
     entity type must be one of them.
     """
     sentences: list[tuple[list[str], list[str]]] = []
-    tokens: list[str] = []
-    tags: list[str] = []
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            if tokens:
-                sentences.append((tokens, tags))
-                tokens, tags = [], []
-            continue
-        parts = line.split()
-        if len(parts) < 2:
-            raise InputError(source, f"expected 'token TAG', found {line.strip()!r}", number)
-        tag = parts[-1]
-        token = " ".join(parts[:-1])
-        if not BIO_TAG.match(tag):
-            raise InputError(source, f"illegal BIO tag {tag!r} (expected O, B-TYPE or I-TYPE)", number)
-        if allowed_types is not None and tag != "O" and tag[2:] not in allowed_types:
-            raise InputError(source, f"illegal entity type in tag {tag!r} (allowed: {sorted(allowed_types)})", number)
-        tokens.append(token)
-        tags.append(tag)
-    if tokens:
+    for block in numbered_blocks(text):
+        tokens, tags = [], []
+        for number, line in block:
+            parts = line.split()
+            if len(parts) < 2:
+                raise InputError(source, f"expected 'token TAG', found {line.strip()!r}", number)
+            tag = parts[-1]
+            if not BIO_TAG.match(tag):
+                raise InputError(source, f"illegal BIO tag {tag!r} (expected O, B-TYPE or I-TYPE)", number)
+            if allowed_types is not None and tag != "O" and tag[2:] not in allowed_types:
+                raise InputError(source, f"illegal entity type in tag {tag!r} (allowed: {sorted(allowed_types)})", number)
+            tokens.append(" ".join(parts[:-1]))
+            tags.append(tag)
         sentences.append((tokens, tags))
     if not sentences:
         raise InputError(source, "no sentences found (empty BIO file)")
@@ -106,10 +95,7 @@ def parse_bio(text: str, source: str, allowed_types: set[str] | None = None) -> 
 
 def read_bio(path: str | Path, allowed_types: set[str] | None = None) -> list[tuple[list[str], list[str]]]:
     """Read a BIO file (see :func:`parse_bio`)."""
-    text = read_text_strict(path)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return parse_bio(text, str(path), allowed_types)
+    return parse_bio(read_text_strict(path), str(path), allowed_types)
 
 
 def _multiner_member(path: Path, lang: str) -> tuple[str, str]:
