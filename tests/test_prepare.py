@@ -1,6 +1,6 @@
 import unicodedata
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from lemflow.prepare import (
     PrepareSettings,

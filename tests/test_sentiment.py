@@ -1,5 +1,4 @@
 """Sentiment stage: stratified splits, metrics, a tiny fine-tune, the workflow script."""
-import csv
 import json
 import subprocess
 import sys

@@ -115,9 +115,11 @@ def piece_offsets(line: str, pieces: Sequence[str]) -> list[tuple[int, int]]:
     return offsets
 
 
-def encode(tokenizer, line: str) -> tuple[list[int], list[tuple[int, int]], list[str]]:
-    """(ids, offsets, pieces) of a line, ids exactly as training tokenises it."""
-    if getattr(tokenizer, "is_fast", False):
+def encode(tokenizer, line: str, use_offsets: bool = True) -> tuple[list[int], list[tuple[int, int]], list[str]]:
+    """(ids, offsets, pieces) of a line, ids exactly as training tokenises it. Offsets come from
+    the fast tokenizer's offset mapping, else (or with ``use_offsets=False``) from a piece-wise
+    alignment of the pieces to the line."""
+    if use_offsets and getattr(tokenizer, "is_fast", False):
         enc = tokenizer(line, add_special_tokens=False, return_offsets_mapping=True)
         ids, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
         pieces = tokenizer.convert_ids_to_tokens(ids)
@@ -128,10 +130,11 @@ def encode(tokenizer, line: str) -> tuple[list[int], list[tuple[int, int]], list
     return ids, offsets, pieces
 
 
-def sentence_entry(tokenizer, line: str, record: dict, verb_aux: bool = False) -> tuple[dict, int]:
+def sentence_entry(tokenizer, line: str, record: dict, verb_aux: bool = False,
+                   use_offsets: bool = True) -> tuple[dict, int]:
     """Dictionary record ``{"ids", "spans"}`` of one line, and the number of its words that
     could not be located in the line."""
-    ids, offsets, pieces = encode(tokenizer, line)
+    ids, offsets, pieces = encode(tokenizer, line, use_offsets)
     owner = char_to_token(offsets, pieces, len(line))
     chars = word_char_spans(line, record["words"])
     spans: list[list] = []
@@ -149,7 +152,7 @@ def sentence_entry(tokenizer, line: str, record: dict, verb_aux: bool = False) -
 
 
 def build_dictionary(tokenizer, lines: Sequence[str], records: Sequence[dict], verb_aux: bool = False,
-                     source: str = "", progress: bool = False) -> tuple[list[dict], dict]:
+                     source: str = "", progress: bool = False, use_offsets: bool = True) -> tuple[list[dict], dict]:
     """Dictionary records of aligned (line, tagged sentence) pairs, and their statistics."""
     if len(lines) != len(records):
         from .errors import InputError
@@ -162,7 +165,7 @@ def build_dictionary(tokenizer, lines: Sequence[str], records: Sequence[dict], v
         iterator = tqdm(iterator, total=len(lines), desc="dictionary", unit="sent")
     entries, unaligned = [], 0
     for line, record in iterator:
-        entry, missing = sentence_entry(tokenizer, line, record, verb_aux)
+        entry, missing = sentence_entry(tokenizer, line, record, verb_aux, use_offsets)
         entries.append(entry)
         unaligned += missing
     stats = dictionary_stats(entries)
