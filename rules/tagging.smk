@@ -4,6 +4,7 @@
 TAGGING = config.get("tagging", {})
 TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
 TAGGING_CODE = ("tagging.py", "tagger_stanza.py", "conllu.py", "readers.py", "prepare.py")
+TAG_CODE = (*TAGGING_CODE, "gold_tags.py")
 
 
 rule train_tagger:
@@ -33,9 +34,13 @@ rule tag:
         texts=lambda w: [f"{R}/data/{w.pair}/{split}.{w.lang}" for split in TAG_SPLITS],
         model=f"{R}/tagging/models/{{lang}}",
         script=script("tag.py"),
-        code=pkg(*TAGGING_CODE),
+        code=pkg(*TAG_CODE),
     output:
-        expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
+        tags=expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
+        gold=expand(f"{R}/tags_gold/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True)
+        if gold_tags_needed() else [],
+    params:
+        ner_source=TAGGING.get("ner_source", "auto"),
     conda:
         "../envs/main.yaml"
     log:
@@ -44,7 +49,7 @@ rule tag:
         benchpath("tag", "{pair}", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output} > {log} 2>&1"
+        "--outputs {output.tags} --gold-outputs {output.gold} --ner-source {params.ner_source} > {log} 2>&1"
 
 
 rule tag_mono:
@@ -52,9 +57,11 @@ rule tag_mono:
         texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
         model=f"{R}/tagging/models/{{lang}}",
         script=script("tag.py"),
-        code=pkg(*TAGGING_CODE),
+        code=pkg(*TAG_CODE),
     output:
         [f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
+    params:
+        ner_source=TAGGING.get("ner_source", "auto"),
     conda:
         "../envs/main.yaml"
     log:
@@ -63,7 +70,7 @@ rule tag_mono:
         benchpath("tag_mono", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output} > {log} 2>&1"
+        "--outputs {output} --ner-source {params.ner_source} > {log} 2>&1"
 
 
 rule tagger_report:

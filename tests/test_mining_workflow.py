@@ -64,9 +64,9 @@ def test_scripts_chain(tmp_path, encoder):
     meta = json.loads((corpus / "meta.json").read_text(encoding="utf-8"))
     assert meta["gold"] == 3 and len(meta["skipped_gold"]) == 1 and meta["documents_compared"] == 2
     assert (corpus / "si.txt").read_text(encoding="utf-8").count("\n") == 6
-    for lang in ("si", "en"):
-        run("embed.py", "--model", encoder, "--input", corpus / f"{lang}.txt", "--output", tmp_path / f"{lang}.npy",
-            "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
+    run("embed.py", "--model", encoder, "--inputs", corpus / "si.txt", corpus / "en.txt",
+        "--outputs", tmp_path / "si.npy", tmp_path / "en.npy",
+        "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
     emb = np.load(tmp_path / "si.npy")
     assert emb.shape == (6, 32) and emb.dtype == np.float16
     settings = {"k": 4, "candidates": "max", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Embed a one-sentence-per-line file with a Hugging Face encoder (mean pooling, L2-normalised) into a .npy array."""
+"""Embed one-sentence-per-line files with a Hugging Face encoder (mean pooling, L2-normalised), one .npy array per file."""
 from __future__ import annotations
 
 import argparse
@@ -15,11 +15,13 @@ from lemflow.io import atomic_open, read_lines_strict
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="Hugging Face model + tokenizer directory")
-    parser.add_argument("--input", required=True, help="one sentence per line (UTF-8)")
-    parser.add_argument("--output", required=True, help=".npy file (n x d)")
+    parser.add_argument("--inputs", nargs="+", required=True, help="files of one sentence per line (UTF-8)")
+    parser.add_argument("--outputs", nargs="+", required=True, help=".npy files (n x d), one per input")
     parser.add_argument("--settings", default="{}", help="JSON: layer, batch_size, max_length, dtype, prefix (null: the model's lemflow_base.json prefix)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args(argv)
+    if len(args.inputs) != len(args.outputs):
+        parser.error("--inputs and --outputs differ in length")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = json.loads(args.settings)
     if settings.get("prefix") is None:  # not configured: the model's own (lemflow_base.json), else none
@@ -28,12 +30,13 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(args.threads)
-    sentences = read_lines_strict(args.input)
-    logging.info("embedding %d sentences of %s with %s (%s)", len(sentences), args.input, args.model, settings)
-    vectors = embed(args.model, sentences, progress=True, **settings)
-    with atomic_open(args.output, "wb") as handle:
-        np.save(handle, vectors)
-    logging.info("wrote %s %s %s", args.output, vectors.shape, vectors.dtype)
+    texts = {path: read_lines_strict(path) for path in args.inputs}  # validate every input first
+    for path, output in zip(args.inputs, args.outputs):
+        logging.info("embedding %d sentences of %s with %s (%s)", len(texts[path]), path, args.model, settings)
+        vectors = embed(args.model, texts[path], progress=True, **settings)
+        with atomic_open(output, "wb") as handle:
+            np.save(handle, vectors)
+        logging.info("wrote %s %s %s", output, vectors.shape, vectors.dtype)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,21 @@ def main(argv=None):
     parser.add_argument("--source", required=True,
                         help="comparable: the corpus folder; parallel: JSON {lang: file} for both languages")
     parser.add_argument("--outdir", required=True)
+    parser.add_argument("--distractor-documents", type=int, default=None,
+                        help="comparable: keep the gold documents plus this many seeded other documents (default: all)")
+    parser.add_argument("--max-sentences", type=int, default=None,
+                        help="parallel: keep the first this many lines (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     lang1, lang2 = args.pair.split("-")
     if args.kind == "comparable":
-        meta = write_comparable_corpus(args.source, lang1, lang2, args.outdir)
+        meta = write_comparable_corpus(args.source, lang1, lang2, args.outdir,
+                                       distractor_documents=args.distractor_documents, seed=args.seed)
     else:
         files = json.loads(args.source)
-        meta = write_parallel_corpus({lang1: files[lang1], lang2: files[lang2]}, args.outdir)
+        meta = write_parallel_corpus({lang1: files[lang1], lang2: files[lang2]}, args.outdir,
+                                     max_sentences=args.max_sentences)
     logging.info("%s", json.dumps(meta, ensure_ascii=False)[:2000])
 
 

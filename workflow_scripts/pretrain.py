@@ -34,37 +34,43 @@ def load_entries(tokenizer, masking, data_root, dict_root, corpus, split, lang, 
     return tokenize_lines(tokenizer, read_lines_strict(text_file, allow_empty_file=True))
 
 
-def build_examples(args, tokenizer, masking, split):
-    from lemflow.pretraining import mono_example, mono_rows, pair_example, special_layout
+def build_examples(args, tokenizer, masking, split, max_examples=0):
+    """Training examples of every pair in ``args.pairs``; ``max_examples`` (> 0) is a seeded
+    subsample per pair (so a joint model sees each pair's subsample that a pair model sees)."""
+    from lemflow.pretraining import mono_example, mono_rows, pair_example, special_layout, subsample
 
     layout = special_layout(tokenizer)
     data_root = Path(args.data_root)
     examples = []
-    if args.stage == "mono" and args.mono_source == "independent":
+    if args.stage in ("head", "mono") and args.mono_source == "independent":
         langs = sorted({lang for pair in args.pairs for lang in pair.split("-")})
         for lang in langs:
             entries = load_entries(tokenizer, masking, data_root, args.dictionary_root, "mono_indep", split, lang,
                                    data_root / "mono_indep" / f"{lang}.{split}.txt")
             examples += [mono_example(layout, e["ids"], e["spans"], args.max_length) for e in entries]
         order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(args.seed)).tolist()
-        return [examples[i] for i in order]
+        return subsample([examples[i] for i in order], max_examples, args.seed)
     for pair in args.pairs:
+        pair_examples = []
         src, tgt = pair.split("-")
         sides = {lang: load_entries(tokenizer, masking, data_root, args.dictionary_root, pair, split, lang,
                                     data_root / pair / f"{split}.{lang}") for lang in (src, tgt)}
-        if args.stage == "mono":
+        if args.stage in ("head", "mono"):
             for lang, index in mono_rows(data_root / pair / f"mono.{split}.tsv"):
                 e = sides[lang][index]
-                examples.append(mono_example(layout, e["ids"], e["spans"], args.max_length))
+                pair_examples.append(mono_example(layout, e["ids"], e["spans"], args.max_length))
         else:
             for a, b in zip(sides[src], sides[tgt]):
-                examples.append(pair_example(layout, a["ids"], a["spans"], b["ids"], b["spans"], args.max_length))
+                pair_examples.append(pair_example(layout, a["ids"], a["spans"], b["ids"], b["spans"], args.max_length))
+        examples += subsample(pair_examples, max_examples, args.seed)
     return examples
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stage", choices=["mono", "para"], required=True)
+    parser.add_argument("--stage", choices=["head", "mono", "para"], required=True,
+                        help="head: MLM head only (body frozen throughout) on the mono data, for a base "
+                             "whose MLM head is new; mono: stage 1; para: stage 2")
     parser.add_argument("--init", required=True, help="Hugging Face masked LM to start from")
     parser.add_argument("--pairs", nargs="+", required=True, help="pairs whose data to train on")
     parser.add_argument("--data-root", required=True, help="R/data")
@@ -89,20 +95,22 @@ def main(argv=None):
     from transformers import AutoTokenizer
 
     from lemflow.io import write_json
-    from lemflow.pretraining import MaskingSettings, StageSettings, subsample, train_stage, write_loss_tsv
+    from lemflow.pretraining import MaskingSettings, StageSettings, train_stage, write_loss_tsv
 
     settings = json.loads(args.settings)
     args.max_length = int(settings.get("max_length", 128))
     stage = StageSettings.from_dict(settings.get(args.stage))
     masking = MaskingSettings.from_strategy(json.loads(args.strategy), settings.get("mlm_probability", 0.15))
     tokenizer = AutoTokenizer.from_pretrained(args.init)
-    train = subsample(build_examples(args, tokenizer, masking, "train"), stage.max_examples, args.seed)
-    valid = subsample(build_examples(args, tokenizer, masking, "valid"), stage.max_valid_examples, args.seed)
+    train = build_examples(args, tokenizer, masking, "train", stage.max_examples)
+    valid = build_examples(args, tokenizer, masking, "valid", stage.max_valid_examples)
     logging.info("%s stage: %d training and %d validation examples, masking %s", args.stage, len(train), len(valid),
                  masking)
     meta_file = Path(args.init) / "lemflow_base.json"
     fresh_head = meta_file.exists() and json.loads(meta_file.read_text()).get("fresh_mlm_head", False)
     head_warmup = int(settings.get("head_warmup_steps", 100)) if fresh_head else 0
+    if args.stage == "head":  # the body stays frozen for the whole stage
+        head_warmup = 1 << 30
     metrics = train_stage(
         init_model=args.init, train_examples=train, valid_examples=valid, masking=masking, stage=stage,
         out_dir=args.out, work_dir=args.work, seed=args.seed, precision=settings.get("precision", "fp32"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Tag prepared text files (one sentence per line) with a language's tagger directory:
-one JSON object per line, {"words", "upos", "ner"} (BIO)."""
+one JSON object per line, {"words", "upos", "ner"} (BIO). With --gold-outputs, the same tags
+with the gold NE annotations (tagger backend gold) in place of the tagger's are written too."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,7 @@ import json
 import logging
 import time
 
+from lemflow.gold_tags import with_gold_ner, without_gold_ner
 from lemflow.io import read_lines_strict
 from lemflow.tagger_stanza import load_tagger
 from lemflow.tagging import tag_lines, write_tags
@@ -19,16 +21,29 @@ def main(argv=None):
     parser.add_argument("--lang", required=True)
     parser.add_argument("--inputs", nargs="+", required=True, help="prepared text files")
     parser.add_argument("--outputs", nargs="+", required=True, help="tags JSONL, one per input")
+    parser.add_argument("--ner-source", choices=["auto", "predicted"], default="auto",
+                        help="NEs of --outputs: auto = gold annotations where present, else the tagger's; "
+                             "predicted = the tagger's")
+    parser.add_argument("--gold-outputs", nargs="*", default=[],
+                        help="tags JSONL with gold NEs where present (one per input; needs a gold backend)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if len(args.inputs) != len(args.outputs):
         parser.error("--inputs and --outputs differ in length")
+    if args.gold_outputs and len(args.gold_outputs) != len(args.inputs):
+        parser.error("--inputs and --gold-outputs differ in length")
     inputs = {path: read_lines_strict(path, allow_empty_file=True) for path in args.inputs}  # validate all first
     tagger, gold, fallback = load_tagger(args.model, args.lang)
-    for path, out in zip(args.inputs, args.outputs):
+    if args.gold_outputs and gold is None:
+        parser.error(f"--gold-outputs: the tagger {args.model} has no gold annotations (backend gold)")
+    used_gold = without_gold_ner(gold) if gold is not None and args.ner_source == "predicted" else gold
+    for number, (path, out) in enumerate(zip(args.inputs, args.outputs)):
         start = time.perf_counter()
-        records, counts = tag_lines(inputs[path], tagger, gold, fallback, progress=True)
+        records, counts = tag_lines(inputs[path], tagger, used_gold, fallback, progress=True)
         write_tags(out, records)
+        if args.gold_outputs:
+            gold_records, counts["gold_ner_sentences"] = with_gold_ner(records, inputs[path], gold)
+            write_tags(args.gold_outputs[number], gold_records)
         seconds = time.perf_counter() - start
         logging.info("%s -> %s: %s (%.1f sentences/s)", path, out, json.dumps(counts),
                      len(records) / seconds if seconds else 0.0)

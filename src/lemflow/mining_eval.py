@@ -172,10 +172,28 @@ def tabulate(evaluations: list[dict], *, seed: int, samples: int = 1000, confide
 
 
 # --------------------------------------------------------------------------- corpora on disk
-def write_comparable_corpus(path, lang1: str, lang2: str, outdir) -> dict:
+def sample_documents(corpus, distractor_documents: int | None, seed: int) -> tuple[list[str], list[str]]:
+    """(gold documents, distractors): every document holding a gold pair, and a seeded sample of
+    ``distractor_documents`` of the other documents present on both sides (all of them when None)."""
+    gold_docs = corpus.gold_documents()
+    gold_set = set(gold_docs)
+    others = [d for d in corpus.comparable_documents() if d not in gold_set]
+    if distractor_documents is None or distractor_documents >= len(others):
+        return gold_docs, others
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(others), size=distractor_documents, replace=False)
+    return gold_docs, [others[i] for i in sorted(chosen.tolist())]
+
+
+def write_comparable_corpus(path, lang1: str, lang2: str, outdir, distractor_documents: int | None = None,
+                            seed: int = 0) -> dict:
     """Read a comparable corpus (either layout; validated) and write what the mining stage reads:
     ``{lang}.txt`` (one NFC sentence per line), ``{lang}.ids`` (sentence ids, same order),
-    ``gold.tsv`` (``id1<TAB>id2``) and ``meta.json`` (counts, skipped gold lines)."""
+    ``gold.tsv`` (``id1<TAB>id2``) and ``meta.json`` (counts, skipped gold lines).
+
+    ``distractor_documents`` (an int) keeps only the documents holding gold pairs plus that many
+    seeded other documents (the distractors of global mining; their ids go to meta.json); None
+    keeps the whole corpus."""
     import unicodedata
     from pathlib import Path
 
@@ -183,6 +201,13 @@ def write_comparable_corpus(path, lang1: str, lang2: str, outdir) -> dict:
     from .readers import read_comparable
 
     corpus = read_comparable(path, lang1, lang2, skip_bad_gold=True)
+    full_counts = {lang1: len(corpus.sentences1), lang2: len(corpus.sentences2)}
+    sample = None
+    if distractor_documents is not None:
+        gold_docs, distractors = sample_documents(corpus, distractor_documents, seed)
+        corpus = corpus.restricted([*gold_docs, *distractors])
+        sample = {"gold_documents": len(gold_docs), "distractor_documents": distractors, "seed": seed,
+                  "sentences_before": full_counts}
     outdir = Path(outdir)
     for lang, sentences in ((lang1, corpus.sentences1), (lang2, corpus.sentences2)):
         for sid, text in sentences.items():
@@ -193,14 +218,16 @@ def write_comparable_corpus(path, lang1: str, lang2: str, outdir) -> dict:
     write_lines(outdir / "gold.tsv", (f"{a}\t{b}" for a, b in corpus.gold))
     meta = {"kind": "comparable", "source": str(path), "sentences": {lang1: len(corpus.sentences1), lang2: len(corpus.sentences2)},
             "gold": len(corpus.gold), "documents_compared": len(corpus.comparable_documents()),
-            "skipped_gold": [{"line": line, "problem": problem} for line, problem in corpus.skipped_gold]}
+            "skipped_gold": [{"line": line, "problem": problem} for line, problem in corpus.skipped_gold],
+            "sample": sample}
     write_json(outdir / "meta.json", meta)
     return meta
 
 
-def write_parallel_corpus(files: dict, outdir) -> dict:
+def write_parallel_corpus(files: dict, outdir, max_sentences: int | None = None) -> dict:
     """Copy a line-aligned parallel set (``{lang: path}``) as NFC ``{lang}.txt`` files, after
-    checking that the files are UTF-8 and have the same number of lines."""
+    checking that the files are UTF-8 and have the same number of lines; ``max_sentences`` keeps
+    the first that many lines (after checking them all)."""
     import unicodedata
     from pathlib import Path
 
@@ -217,8 +244,12 @@ def write_parallel_corpus(files: dict, outdir) -> dict:
         for number, line in enumerate(lines[lang], start=1):
             if not line.strip():
                 raise InputError(files[lang], "empty line in a parallel test set", number)
-        write_lines(Path(outdir) / f"{lang}.txt", (unicodedata.normalize("NFC", t) for t in lines[lang]))
-    meta = {"kind": "parallel", "source": {lang: str(p) for lang, p in files.items()}, "sentences": counts}
+    kept = {lang: v[:max_sentences] if max_sentences else v for lang, v in lines.items()}
+    for lang in langs:
+        write_lines(Path(outdir) / f"{lang}.txt", (unicodedata.normalize("NFC", t) for t in kept[lang]))
+    meta = {"kind": "parallel", "source": {lang: str(p) for lang, p in files.items()},
+            "sentences": {lang: len(v) for lang, v in kept.items()}, "sentences_in_source": counts,
+            "first_lines_only": bool(max_sentences and max_sentences < min(counts.values()))}
     write_json(Path(outdir) / "meta.json", meta)
     return meta
 

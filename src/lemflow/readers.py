@@ -200,6 +200,18 @@ class ComparableCorpus:
         second = set(self.documents(2))
         return [d for d in self.documents(1) if d in second]
 
+    def gold_documents(self) -> list[str]:
+        """Document ids (either side) holding a gold pair, in first-seen order."""
+        return list(dict.fromkeys(doc_id(sid) for pair in self.gold for sid in pair))
+
+    def restricted(self, documents) -> "ComparableCorpus":
+        """The corpus kept to ``documents`` (both sides; gold pairs with both sentences kept)."""
+        keep = set(documents)
+        first = {sid: t for sid, t in self.sentences1.items() if doc_id(sid) in keep}
+        second = {sid: t for sid, t in self.sentences2.items() if doc_id(sid) in keep}
+        gold = [(a, b) for a, b in self.gold if a in first and b in second]
+        return ComparableCorpus(self.lang1, self.lang2, first, second, gold, list(self.skipped_gold))
+
 
 def _read_id_tsv(path: Path, lang: str) -> dict[str, str]:
     sentences: dict[str, str] = {}
