@@ -11,7 +11,7 @@ CONFIG ?= config.yaml
 PROFILE ?= profiles/local
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup setup-main setup-fairseq run test test-slow test-slurm lint dry-run report clean help
+.PHONY: setup setup-main setup-fairseq run shared test test-slow test-slurm lint dry-run report clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -35,6 +35,9 @@ $(FAIRSEQ_VENV)/.installed: scripts/setup-fairseq
 
 run: setup  ## set up and run the workflow on the embedded demo (CONFIG=..., PROFILE=...)
 	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
+
+shared: setup  ## the real-data run on ../shared (config/shared.yaml; sized for 2 CPU cores, see docs/results/)
+	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile config/shared.yaml --keep-going $(SNAKEMAKE_ARGS)
 
 dry-run: setup-main  ## show what would run
 	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile $(CONFIG) -n

@@ -374,6 +374,12 @@ def mining_corpus_source(wildcards):
     return as_json(mining_parallel_sets(pair)[wildcards.dataset])
 
 
+def extra_comparisons():
+    """report.comparisons as [{strategy, reference}] (the question text is the report's)."""
+    return [{"strategy": c["strategy"], "reference": c["reference"]}
+            for c in (config.get("report") or {}).get("comparisons", [])]
+
+
 def mining_corpus_sample_args(wildcards):
     """Command-line options of mining.corpus_sample for one evaluation set."""
     sample = MINING.get("corpus_sample", {})

@@ -108,7 +108,8 @@ rule mining_results:
         significance=f"{R}/mining/significance.csv",
     params:
         seed=SEED,
-        settings=as_json({key: MINING.get(key) for key in ("bootstrap", "reference_strategy")}),
+        settings=as_json({**{key: MINING.get(key) for key in ("bootstrap", "reference_strategy")},
+                          "comparisons": extra_comparisons()}),
     conda:
         "../envs/main.yaml"
     log:

@@ -90,7 +90,8 @@ rule nmt_results:
         manifest=lambda w: as_json(nmt_manifest()),
         test_sets=lambda w: as_json(nmt_test_sets()),
         settings=lambda w: as_json({"reference_strategy": NMT["reference_strategy"],
-                                    "bootstrap_samples": NMT["bootstrap_samples"]}),
+                                    "bootstrap_samples": NMT["bootstrap_samples"],
+                                    "comparisons": extra_comparisons()}),
     conda:
         "../envs/fairseq.yaml"
     log:

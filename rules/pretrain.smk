@@ -19,6 +19,7 @@ rule base_encoder:
     params:
         seed=SEED,
         settings=lambda w: as_json({k: v for k, v in base_settings(w.base).items() if k != "pretrain"}),
+    priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
     log:
@@ -53,6 +54,7 @@ rule pretrain_head:
         seed=SEED,
         results=lambda w: R,
         work=lambda w: f"{R}/pretrain/{w.base}/head.work",
+    priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
     log:
@@ -83,6 +85,7 @@ rule pretrain_mono:
         nproc=lambda w, resources: max(1, int(resources.gpus)),
     resources:
         gpus=0,
+    priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
     log:
@@ -109,6 +112,7 @@ rule pretrain_para:
         nproc=lambda w, resources: max(1, int(resources.gpus)),
     resources:
         gpus=0,
+    priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
     log:

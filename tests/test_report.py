@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from lemflow.errors import InputError
-from lemflow.report import (ReportSettings, aggregate, build_report, compare, read_paper, read_results,
-                            read_significance, walltime_table, welch_p)
+from lemflow.report import (ReportSettings, aggregate, build_report, compare, comparison_table, questions_section,
+                            read_paper, read_results, read_significance, walltime_table, welch_p)
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
@@ -95,6 +95,26 @@ def test_stage_significance_overrides(run, tmp_path):
     table = compare(aggregate(read_results([mining])), read_significance([sig]), ReportSettings())
     row = table[(table.strategy == "lem_ne") & (table.metric == "recall")].iloc[0]
     assert row["test"] == "stage" and row["significant"] is True and row["p_value"] == pytest.approx(0.01)
+
+
+def test_extra_comparison_uses_its_own_reference(run, tmp_path):
+    _, sentiment, mining = run
+    sig = write_csv(tmp_path / "sig.csv", [["mining", "hiru", "si-ta", "scratch", "lem", "recall", "0.2", "False",
+                                            "lem_ne"]],
+                    ["task", "dataset", "pair", "base", "strategy", "metric", "p_value", "significant", "reference"])
+    agg, significance = aggregate(read_results([sentiment, mining])), read_significance([sig])
+    settings = ReportSettings(metrics={"sentiment": ["macro_f1"], "mining": ["recall"]})
+    table = comparison_table(agg, significance, settings, "lem", "lem_ne")
+    assert set(table["metric"]) == {"macro_f1", "recall"}                    # selected metrics only
+    si_en = table[(table.pair == "si-en")].iloc[0]
+    assert si_en["delta"] == pytest.approx(0.70 - 0.60333, abs=1e-4) and si_en["test"] == "welch" and si_en["significant"]
+    rec = table[table.task == "mining"].iloc[0]
+    assert rec["delta"] == pytest.approx(0.11) and rec["test"] == "stage" and rec["significant"] is False
+    md, tidy = questions_section(agg, significance, ReportSettings(
+        comparisons=[{"strategy": "lem", "reference": "lem_ne", "question": "Q?"},
+                     {"strategy": "lem", "reference": "nothing"}]))
+    text = "\n".join(md)
+    assert "### Q?" in text and "_Not evaluated" in text and set(tidy["reference"]) == {"lem_ne"}
 
 
 def test_welch_against_scipy_reference_values():

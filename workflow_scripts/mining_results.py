@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Gather every mining evaluation into the tidy results table and the significance table
-(seeded bootstrap CIs; paired bootstrap of each strategy against the reference strategy)."""
+(seeded bootstrap CIs; paired bootstrap of each strategy against the reference strategy, and of
+each extra comparison's strategy against its reference)."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,8 @@ from lemflow.mining_eval import RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, tabulate
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--evals", nargs="+", required=True, help="eval.json files written by mine.py")
-    parser.add_argument("--settings", required=True, help="JSON: bootstrap {samples, confidence}, reference_strategy")
+    parser.add_argument("--settings", required=True,
+                        help="JSON: bootstrap {samples, confidence}, reference_strategy, comparisons [{strategy, reference}]")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--results", required=True, help="tidy CSV (task,dataset,pair,base,strategy,metric,value,ci_low,ci_high,seed)")
     parser.add_argument("--significance", required=True, help="CSV: each strategy vs the reference, per metric")
@@ -27,6 +29,13 @@ def main(argv=None):
     rows, significance = tabulate(evaluations, seed=args.seed, samples=settings["bootstrap"]["samples"],
                                   confidence=settings["bootstrap"]["confidence"],
                                   reference=settings["reference_strategy"])
+    for comparison in settings.get("comparisons", []):
+        if comparison["reference"] == settings["reference_strategy"]:
+            continue  # already tested against the reference strategy
+        pair_of = [e for e in evaluations if e["strategy"] in (comparison["strategy"], comparison["reference"])]
+        _, extra = tabulate(pair_of, seed=args.seed, samples=settings["bootstrap"]["samples"],
+                            confidence=settings["bootstrap"]["confidence"], reference=comparison["reference"])
+        significance += extra
     with atomic_open(args.results) as handle:
         pd.DataFrame(rows, columns=RESULT_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
     with atomic_open(args.significance) as handle:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Collect curation precision/recall and NMT scores of every selection into the tidy
 R/nmt/results.csv, with sacrebleu paired-bootstrap CIs and significance vs the reference
-strategy (R/nmt/significance.csv)."""
+strategy and of each extra comparison's strategy vs its reference (R/nmt/significance.csv)."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +25,8 @@ def main(argv=None):
     parser.add_argument("--manifest", required=True,
                         help="JSON list of {pair, n, base, strategy, selection, scores, hyp} (paths)")
     parser.add_argument("--test-sets", required=True, help="JSON {pair: {name, references: [paths]}}")
-    parser.add_argument("--settings", required=True, help="JSON {reference_strategy, bootstrap_samples}")
+    parser.add_argument("--settings", required=True,
+                        help="JSON {reference_strategy, bootstrap_samples, comparisons: [{strategy, reference}]}")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--results", required=True)
     parser.add_argument("--significance", required=True)
@@ -42,6 +43,13 @@ def main(argv=None):
                   for pair, spec in json.loads(args.test_sets).items()}
     rows, significance = nmt_results(entries, references, reference_strategy=settings["reference_strategy"],
                                      n_samples=settings["bootstrap_samples"], seed=args.seed)
+    for comparison in settings.get("comparisons", []):
+        if comparison["reference"] == settings["reference_strategy"]:
+            continue  # already tested against the reference strategy
+        pair_of = [e for e in entries if e["strategy"] in (comparison["strategy"], comparison["reference"])]
+        _, extra = nmt_results(pair_of, references, reference_strategy=comparison["reference"],
+                               n_samples=settings["bootstrap_samples"], seed=args.seed)
+        significance += extra
     write_csv(args.results, RESULT_COLUMNS, rows)
     write_csv(args.significance, SIGNIFICANCE_COLUMNS, significance)
     logging.info("%d result rows, %d significance rows", len(rows), len(significance))

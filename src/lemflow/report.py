@@ -55,6 +55,7 @@ class ReportSettings:
     alpha: float = 0.05
     metrics: dict = field(default_factory=lambda: dict(DEFAULT_METRICS))
     lower_is_better: list = field(default_factory=list)
+    comparisons: list = field(default_factory=list)  # [{strategy, reference, question}]
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ReportSettings":
@@ -308,6 +309,42 @@ def task_tables(table: pd.DataFrame, settings: ReportSettings) -> list[tuple[str
                         rows.append(cells)
                 out.append((task, dataset, metric, markdown_table(header, rows)))
     return out
+
+
+def comparison_table(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSettings,
+                     strategy: str, reference: str) -> pd.DataFrame:
+    """``strategy`` against ``reference`` wherever both were evaluated (same task, dataset, pair,
+    base, metric; the selected metrics only), with the tests of ``compare``."""
+    from dataclasses import replace
+
+    both = agg[agg["strategy"].isin([strategy, reference])]
+    table = compare(both, significance, replace(settings, baseline=reference))
+    table = table[(table["strategy"] == strategy) & table["delta"].notna()]
+    keep = [any(m == row_metric for m in selected_metrics(agg, task, settings))
+            for task, row_metric in zip(table["task"], table["metric"])]
+    return table[keep]
+
+
+def questions_section(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSettings) -> tuple[list[str], pd.DataFrame]:
+    """Markdown and a tidy table for ``settings.comparisons`` (e.g. lem_gold vs lem_ne)."""
+    md, frames = [], []
+    for comparison in settings.comparisons:
+        strategy, reference = comparison["strategy"], comparison["reference"]
+        table = comparison_table(agg, significance, settings, strategy, reference)
+        md += [f"### {comparison.get('question') or f'{strategy} vs {reference}'}", "",
+               f"`{strategy}` against `{reference}` (Δ = {strategy} − {reference}; marks as above).", ""]
+        if table.empty:
+            md += ["_Not evaluated on a common task, pair and base in this run._", ""]
+            continue
+        rows = [[r.task, r.dataset, r.pair, r.base, r.metric, fmt(r.value), fmt(r.baseline_value), fmt_delta(r._asdict()),
+                 fmt(r.p_value)] for r in table.itertuples(index=False)]
+        md += [markdown_table(["task", "dataset", "pair", "base", "metric", strategy, reference, "Δ", "p"], rows), ""]
+        better = int(((table["direction"] == "better") & (table["significant"] == True)).sum())  # noqa: E712
+        worse = int(((table["direction"] == "worse") & (table["significant"] == True)).sum())  # noqa: E712
+        md += [f"{len(table)} comparisons: {int((table['direction'] == 'better').sum())} better ({better} "
+               f"significant), {int((table['direction'] == 'worse').sum())} worse ({worse} significant).", ""]
+        frames.append(table.drop(columns=["values"]).assign(reference=reference))
+    return md, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
 def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
@@ -577,7 +614,8 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     (out_dir / "plots").mkdir(parents=True, exist_ok=True)
     results = read_results(result_files)
-    table = compare(aggregate(results), read_significance(significance_files), settings)
+    aggregated, significance = aggregate(results), read_significance(significance_files)
+    table = compare(aggregated, significance, settings)
     table = attach_paper(table, read_paper(paper_path))
     summary_csv = table.drop(columns=["values"]).copy()
     summary_csv.insert(summary_csv.columns.get_loc("n") + 1, "seeds_values",
@@ -636,6 +674,11 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
         md += [f"### {task} — {dataset} — {metric}", "",
                "Cells: mean ± std over seeds, or value [95% CI]. Δ: against "
                f"`{settings.baseline}` (marks as above).", "", text, "", f"![{task} {metric}](plots/{name})", ""]
+    if settings.comparisons:
+        question_md, question_table = questions_section(aggregated, significance, settings)
+        md += ["## Questions", ""] + question_md
+        if not question_table.empty:
+            question_table.to_csv(out_dir / "tables" / "questions.csv", index=False)
     if read_paper(paper_path).empty:
         md += ["_The paper's own numbers are not in `src/lemflow/data/paper_results.csv`, so no paper column is "
                "shown._", ""]
