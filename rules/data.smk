@@ -26,6 +26,7 @@ rule prepare:
         corpus=lambda w: as_json(config["data"]["pairs"][f"{w.src}-{w.tgt}"]),
         settings=as_json(config["data"]["prepare"]),
         outdir=lambda w: f"{R}/data/{w.src}-{w.tgt}",
+    priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
     log:

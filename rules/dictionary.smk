@@ -21,6 +21,7 @@ rule entity_dictionary:
     params:
         settings=DICTIONARY_SETTINGS,
         names=lambda w: [f"{split}.{lang}" for split in TAG_SPLITS for lang in (w.src, w.tgt)],
+    priority: 10  # LEM pre-training waits for it
     conda:
         "../envs/main.yaml"
     log:

@@ -30,6 +30,7 @@ rule mining_corpus:
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
         sample=mining_corpus_sample_args,
         seed=SEED,
+    priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
     log:

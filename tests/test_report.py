@@ -216,3 +216,38 @@ def test_report_with_header_only_results(tmp_path):
     empty = write_csv(tmp_path / "sentiment" / "results.csv", [])
     summary = build_report([empty], tmp_path, tmp_path / "report", {"run_name": "x"}, ReportSettings(), repo=REPO)
     assert summary["tables"] == [] and (tmp_path / "report" / "RESULTS.md").exists()
+
+
+def test_sentence_space_and_neighbour_overlap(tmp_path):
+    import numpy as np
+
+    from lemflow.report import neighbour_overlap, sentence_space_table
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 8)).astype(np.float32)
+    assert neighbour_overlap(a, a * 3.0) == 1.0                       # same structure (scale-free)
+    assert neighbour_overlap(a, rng.normal(size=(50, 8))) < 0.5
+    root = tmp_path / "R"
+    for strategy, emb in (("base", a), ("lem", a + 0.01 * rng.normal(size=a.shape)), ("mlm_tlm", rng.normal(size=a.shape))):
+        path = root / "mining" / "e5" / strategy / "si-en" / "embeddings" / "comparable" / "News.si.npy"
+        path.parent.mkdir(parents=True)
+        np.save(path, emb.astype(np.float32))
+    table = sentence_space_table(root).set_index("strategy")
+    assert set(table.index) == {"lem", "mlm_tlm"}
+    assert table.loc["lem", "mean_cosine_to_base"] > 0.99 > table.loc["mlm_tlm", "mean_cosine_to_base"]
+    assert table.loc["lem", "knn10_overlap_with_base"] > table.loc["mlm_tlm", "knn10_overlap_with_base"]
+
+
+def test_ner_agreement_of_tagger_and_gold(tmp_path):
+    from lemflow.report import ner_agreement_table
+
+    root = tmp_path / "R"
+    gold = [{"words": ["a", "b", "c"], "upos": ["X"] * 3, "ner": ["B-PER", "I-PER", "B-LOC"]}]
+    predicted = [{"words": ["a", "b", "c"], "upos": ["X"] * 3, "ner": ["B-PER", "I-PER", "O"]}]
+    for folder, records in (("tags_gold", gold), ("tags", predicted)):
+        path = root / folder / "si-en" / "train.si.jsonl"
+        path.parent.mkdir(parents=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    row = ner_agreement_table(root).iloc[0]
+    assert (row["pair"], row["split"], row["lang"]) == ("si-en", "train", "si")
+    assert row["precision"] == 1.0 and row["recall"] == 0.5 and row["f1"] == pytest.approx(2 / 3)

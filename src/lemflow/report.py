@@ -430,6 +430,95 @@ def masking_table(results_root: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each row's k nearest neighbours (cosine, itself excluded) that two embeddings
+    of the same sentences agree on: 1 = same local structure, ~k/n = unrelated."""
+    n = len(a)
+    if n <= k:
+        return float("nan")
+
+    def knn(x):
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        sims = x @ x.T
+        np.fill_diagonal(sims, -np.inf)
+        return np.argpartition(-sims, k, axis=1)[:, :k]
+
+    first, second = knn(a), knn(b)
+    return float(np.mean([len(np.intersect1d(x, y, assume_unique=True)) / k for x, y in zip(first, second)]))
+
+
+def sentence_space_table(results_root: str | Path, max_rows: int = 2000, k: int = 10) -> pd.DataFrame:
+    """How far continual pre-training moved each encoder's sentence space from its untouched base,
+    on the mining sets' sentences: mean cosine between the two embeddings of a sentence, and the
+    k-nearest-neighbour overlap (first ``max_rows`` sentences of each file)."""
+    root = Path(results_root) / "mining"
+    rows = []
+    for path in sorted(root.glob("*/*/*/embeddings/*/*.npy")):
+        base, strategy, pair = path.relative_to(root).parts[:3]
+        if strategy == "base":
+            continue
+        reference = root / base / "base" / pair / path.relative_to(root / base / strategy / pair)
+        if not reference.exists():
+            continue
+        a = np.load(reference)[:max_rows].astype(np.float32)
+        b = np.load(path)[:max_rows].astype(np.float32)
+        if a.shape != b.shape:
+            continue
+        cos = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
+        rows.append({"base": base, "strategy": strategy, "pair": pair, "set": path.relative_to(root / base / strategy
+                                                                                                / pair).as_posix(),
+                     "sentences": len(a), "mean_cosine_to_base": float(cos.mean()),
+                     f"knn{k}_overlap_with_base": neighbour_overlap(a, b, k)})
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    return (frame.groupby(["base", "strategy", "pair"], sort=False)
+            .agg(sets=("set", "size"), sentences=("sentences", "sum"), mean_cosine_to_base=("mean_cosine_to_base", "mean"),
+                 **{f"knn{k}_overlap_with_base": (f"knn{k}_overlap_with_base", "mean")})
+            .reset_index())
+
+
+def ner_agreement_table(results_root: str | Path) -> pd.DataFrame:
+    """Entity-level agreement of the tagger's NEs (R/tags) with the gold NEs (R/tags_gold) on the
+    same corpus sentences: precision/recall/F1 of predicted NE spans (type and extent)."""
+    root = Path(results_root)
+    rows = []
+    for gold_path in sorted((root / "tags_gold").glob("*/*.jsonl")):
+        predicted_path = root / "tags" / gold_path.relative_to(root / "tags_gold")
+        if not predicted_path.exists():
+            continue
+        pair, name = gold_path.parent.name, gold_path.stem  # name: split.lang
+        split, lang = name.rsplit(".", 1)
+        tp = n_pred = n_gold = 0
+        with open(gold_path, encoding="utf-8") as gold_file, open(predicted_path, encoding="utf-8") as pred_file:
+            for gold_line, pred_line in zip(gold_file, pred_file):
+                gold_spans = _bio_spans(json.loads(gold_line)["ner"])
+                pred_spans = _bio_spans(json.loads(pred_line)["ner"])
+                tp += len(gold_spans & pred_spans)
+                n_pred += len(pred_spans)
+                n_gold += len(gold_spans)
+        precision = tp / n_pred if n_pred else float("nan")
+        recall = tp / n_gold if n_gold else float("nan")
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+        rows.append({"pair": pair, "split": split, "lang": lang, "gold_entities": n_gold, "predicted_entities": n_pred,
+                     "precision": precision, "recall": recall, "f1": f1})
+    return pd.DataFrame(rows)
+
+
+def _bio_spans(tags: Sequence[str]) -> set:
+    """{(type, start, end)} of a BIO tag sequence."""
+    spans, start, kind = set(), None, None
+    for i, tag in enumerate([*tags, "O"]):
+        if tag.startswith("I-") and kind == tag[2:]:
+            continue
+        if kind is not None:
+            spans.add((kind, start, i))
+            kind = None
+        if tag.startswith(("B-", "I-")):
+            start, kind = i, tag[2:]
+    return spans
+
+
 MASKING_KEYS = re.compile(r"mask|entit|top.?up|coverage|best|loss|epoch|step", re.IGNORECASE)
 
 
@@ -642,6 +731,12 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     masking = masking_table(results_root)
     if not masking.empty:
         masking.to_csv(out_dir / "tables" / "masking.csv", index=False)
+    space = sentence_space_table(results_root)
+    if not space.empty:
+        space.to_csv(out_dir / "tables" / "sentence_space.csv", index=False)
+    agreement = ner_agreement_table(results_root)
+    if not agreement.empty:
+        agreement.to_csv(out_dir / "tables" / "ner_agreement.csv", index=False)
     walltime = walltime_table(results_root)
     walltime.to_csv(out_dir / "tables" / "walltime.csv", index=False)
     if not walltime.empty:
@@ -688,6 +783,11 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     else:
         md += [markdown_table(list(tagging.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
                                                       for r in tagging.itertuples(index=False)]), ""]
+    if not agreement.empty:
+        md += ["### The tagger's NEs against the gold NEs on the pre-training corpus", "",
+               "Entity-level (type and extent) precision/recall/F1 of `R/tags` (tagger) against `R/tags_gold`.", "",
+               markdown_table(list(agreement.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
+                                                        for r in agreement.itertuples(index=False)]), ""]
     md += ["## Masking statistics (continual pre-training)", ""]
     if masking.empty:
         md += ["_No pre-training metrics.json in this run._", ""]
@@ -697,6 +797,13 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
         md += [markdown_table(ident + keys, [[fmt(v) if isinstance(v, float) else ("" if pd.isna(v) else v)
                                               for v in r] for r in masking[ident + keys].itertuples(index=False)]),
                "", "All fields: `tables/masking.csv`.", ""]
+    if not space.empty:
+        md += ["## How far continual pre-training moved the sentence space", "",
+               "Per trained encoder, on the mining sets' sentences: mean cosine between its embedding and the "
+               "untouched base's embedding of the same sentence, and the share of each sentence's 10 nearest "
+               "neighbours that both agree on (1 = unchanged).", "",
+               markdown_table(list(space.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
+                                                    for r in space.itertuples(index=False)]), ""]
     md += ["## Wall time per stage", ""]
     if walltime.empty:
         md += ["_No benchmark files._", ""]
