@@ -256,6 +256,12 @@ def fmt_delta(row) -> str:
     return text
 
 
+def frame_table(frame: pd.DataFrame) -> str:
+    """A data frame as a markdown table (floats formatted by ``fmt``)."""
+    return markdown_table(list(frame.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
+                                                for r in frame.itertuples(index=False)])
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def esc(x):
         return str(x).replace("|", "\\|")
@@ -352,7 +358,7 @@ def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
     the baseline per pair, and counts of wins/losses."""
     rows, counts = [], {"better": 0, "better_significant": 0, "worse": 0, "worse_significant": 0, "equal": 0,
                         "compared": 0}
-    pairs = list(dict.fromkeys(table["pair"]))
+    pairs = list(dict.fromkeys(table.loc[table["delta"].notna(), "pair"]))  # compared pairs (not tagging's languages)
     for task in dict.fromkeys(table["task"]):
         metrics = selected_metrics(table, task, settings)
         for dataset in dict.fromkeys(table.loc[table["task"] == task, "dataset"]):
@@ -726,17 +732,13 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
         plots.append(name)
 
     tagging = tagging_table(tagging_json)
-    if not tagging.empty:
-        tagging.to_csv(out_dir / "tables" / "tagging.csv", index=False)
     masking = masking_table(results_root)
-    if not masking.empty:
-        masking.to_csv(out_dir / "tables" / "masking.csv", index=False)
     space = sentence_space_table(results_root)
-    if not space.empty:
-        space.to_csv(out_dir / "tables" / "sentence_space.csv", index=False)
     agreement = ner_agreement_table(results_root)
-    if not agreement.empty:
-        agreement.to_csv(out_dir / "tables" / "ner_agreement.csv", index=False)
+    for name, frame in (("tagging", tagging), ("masking", masking), ("sentence_space", space),
+                        ("ner_agreement", agreement)):
+        if not frame.empty:
+            frame.to_csv(out_dir / "tables" / f"{name}.csv", index=False)
     walltime = walltime_table(results_root)
     walltime.to_csv(out_dir / "tables" / "walltime.csv", index=False)
     if not walltime.empty:
@@ -781,13 +783,11 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     if tagging.empty:
         md += ["_No tagging report in this run._", ""]
     else:
-        md += [markdown_table(list(tagging.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
-                                                      for r in tagging.itertuples(index=False)]), ""]
+        md += [frame_table(tagging), ""]
     if not agreement.empty:
         md += ["### The tagger's NEs against the gold NEs on the pre-training corpus", "",
                "Entity-level (type and extent) precision/recall/F1 of `R/tags` (tagger) against `R/tags_gold`.", "",
-               markdown_table(list(agreement.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
-                                                        for r in agreement.itertuples(index=False)]), ""]
+               frame_table(agreement), ""]
     md += ["## Masking statistics (continual pre-training)", ""]
     if masking.empty:
         md += ["_No pre-training metrics.json in this run._", ""]
@@ -802,8 +802,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
                "Per trained encoder, on the mining sets' sentences: mean cosine between its embedding and the "
                "untouched base's embedding of the same sentence, and the share of each sentence's 10 nearest "
                "neighbours that both agree on (1 = unchanged).", "",
-               markdown_table(list(space.columns), [[fmt(v) if isinstance(v, float) else v for v in r]
-                                                    for r in space.itertuples(index=False)]), ""]
+               frame_table(space), ""]
     md += ["## Wall time per stage", ""]
     if walltime.empty:
         md += ["_No benchmark files._", ""]
