@@ -112,6 +112,8 @@ def test_results_table_rows_and_significance():
     assert bleu[("b", "mlm_tlm")]["value"] == pytest.approx(100.0) and bleu[("b", "mlm_tlm")]["dataset"] == "test@top10"
     assert all(r["ci_low"] <= r["value"] + 1e-6 and r["value"] <= r["ci_high"] + 1e-6 for r in bleu.values())
     assert len([r for r in rows if r["task"] == "curation"]) == 9
+    empty = {(r["base"], r["strategy"]): r["value"] for r in rows if r["metric"] == nmt_eval.EMPTY_METRIC}
+    assert empty == {("b", "mlm_tlm"): 0.0, ("b", "lem"): 0.0, ("b", "random"): 0.0}
     compared = {(s["base"], s["strategy"], s["metric"]) for s in sig}
     assert compared == {("b", "lem", "BLEU"), ("b", "lem", "chrF"), ("b", "random", "BLEU"), ("b", "random", "chrF")}
     assert all(s["reference"] == "b/mlm_tlm" and s["significant"] and s["difference"] < 0 for s in sig)
@@ -191,3 +193,8 @@ def test_tiny_fairseq_learns_the_toy_task(tmp_path):
     _, _, scores = train_and_translate(tmp_path, TINY)
     assert scores["chrF"] > 40, scores
     print(f"tiny fairseq train+generate: {time.time() - start:.1f} s, chrF {scores['chrF']:.1f}")
+
+
+def test_empty_share_counts_blank_hypotheses():
+    assert nmt_eval.empty_share(["a b", "", "  ", "c"]) == 0.5
+    assert nmt_eval.empty_share([]) == 0.0

@@ -251,3 +251,16 @@ def test_ner_agreement_of_tagger_and_gold(tmp_path):
     row = ner_agreement_table(root).iloc[0]
     assert (row["pair"], row["split"], row["lang"]) == ("si-en", "train", "si")
     assert row["precision"] == 1.0 and row["recall"] == 0.5 and row["f1"] == pytest.approx(2 / 3)
+
+
+def test_degenerate_nmt_warning_names_the_systems():
+    from lemflow.report import degenerate_nmt_note
+
+    rows = [{"task": "nmt", "dataset": "t@top10", "pair": "si-en", "base": "e5", "strategy": s,
+             "metric": "empty_hypotheses", "value": v} for s, v in (("mlm_tlm", 1.0), ("lem", 0.1))]
+    rows.append({"task": "nmt", "dataset": "t@top10", "pair": "si-en", "base": "e5", "strategy": "lem",
+                 "metric": "BLEU", "value": 3.0})
+    note = " ".join(degenerate_nmt_note(pd.DataFrame(rows)))
+    assert "1 of 2 NMT systems" in note and "e5/mlm_tlm si-en (100%)" in note and "e5/lem" not in note
+    assert degenerate_nmt_note(pd.DataFrame(rows[1:])) == []
+    assert ReportSettings().lower_better("empty_hypotheses")

