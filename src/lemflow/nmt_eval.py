@@ -8,6 +8,8 @@ from typing import Sequence
 
 from .errors import InputError
 
+EMPTY_METRIC = "empty_hypotheses"  # share of empty translations per system (lower is better)
+
 # ------------------------------------------------------------------ evaluation
 def spbleu_model_path(configured: str | None = None) -> Path | None:
     """The FLoRes-101 SentencePiece model that defines spBLEU: a configured path, else the
@@ -197,9 +199,6 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
                          "metric": EMPTY_METRIC, "value": empty_share(entry["hyps"]), "ci_low": "", "ci_high": "",
                          "seed": seed})
     return rows, significance
-
-
-EMPTY_METRIC = "empty_hypotheses"
 
 
 def empty_share(hyps: Sequence[str]) -> float:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .nmt_eval import EMPTY_METRIC
 
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
@@ -356,7 +357,7 @@ def questions_section(agg: pd.DataFrame, significance: pd.DataFrame, settings: R
 def degenerate_nmt_note(table: pd.DataFrame, threshold: float = 0.5) -> list[str]:
     """A warning when NMT systems left most test sentences untranslated (empty hypotheses, the
     mark of an undertrained model): their BLEU/chrF and its tests compare nothing."""
-    empty = table[(table["task"] == "nmt") & (table["metric"] == "empty_hypotheses")]
+    empty = table[(table["task"] == "nmt") & (table["metric"] == EMPTY_METRIC)]
     bad = empty[empty["value"] > threshold]
     if bad.empty:
         return []
