@@ -42,7 +42,7 @@ def removed_characters(texts) -> dict[str, int]:
     from collections import Counter
 
     counts = Counter(ch for text in texts for ch in unicodedata.normalize("NFC", text) if _is_removable(ch))
-    return {f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}": n for ch, n in counts.most_common()}
+    return {f"U+{ord(ch):04X} {unicodedata.name(ch, '<control>')}": n for ch, n in counts.most_common()}
 
 
 def word_count(text: str) -> int:
