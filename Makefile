@@ -33,13 +33,18 @@ $(FAIRSEQ_VENV)/.installed: scripts/setup-fairseq
 	PYTHON=$(PYTHON) TORCH_SPEC="$(TORCH_SPEC)" bash scripts/setup-fairseq $(FAIRSEQ_VENV)
 	touch $@
 
+# Every config goes through `lemflow check-config` first: YAML errors with file, line and column
+# (Snakemake's own message names neither), every schema violation, every input path.
 run: setup  ## set up and run the workflow on the embedded demo (CONFIG=..., PROFILE=...)
+	$(VENV)/bin/lemflow check-config $(CONFIG)
 	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
 
 shared: setup  ## the real-data run on ../shared (config/shared.yaml; sized for 2 CPU cores, see docs/results/)
+	$(VENV)/bin/lemflow check-config config/shared.yaml
 	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile config/shared.yaml --keep-going $(SNAKEMAKE_ARGS)
 
 dry-run: setup-main  ## show what would run
+	$(VENV)/bin/lemflow check-config $(CONFIG)
 	$(VENV)/bin/snakemake --profile $(PROFILE) --configfile $(CONFIG) -n
 
 report: setup-main  ## HTML report of the last run (snakemake --report)

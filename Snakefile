@@ -3,6 +3,13 @@
 # The demo config is the default; a --configfile on the command line replaces it (Snakemake
 # would otherwise merge the two, mixing the demo's corpora into another run).
 if not workflow.overwrite_configfiles:
+    # Snakemake's own YAML error names neither file nor line: the project's loader reads it first.
+    import sys
+
+    sys.path.insert(0, f"{workflow.basedir}/src")
+    from lemflow.config_checks import exit_on_bad_yaml
+
+    exit_on_bad_yaml("config.yaml")
 
     configfile: "config.yaml"
 

@@ -3,14 +3,41 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
-validate(config, schema="../config/schema.yaml")
-
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from lemflow.config_checks import check_config  # noqa: E402
+from lemflow.config_checks import check_config, validate_schema  # noqa: E402
+from lemflow.errors import ConfigError, failed_job_messages, job_warnings  # noqa: E402
 
-check_config(config, workflow.basedir)
+
+def _check_workflow_config():
+    """The project's own checks (not snakemake.utils.validate, which prints the first problem and the
+    whole schema): every schema violation with its key path, then languages, scripts and paths;
+    defaults filled in. One line per problem, then exit."""
+    try:
+        validate_schema(config, Path(workflow.basedir) / "config" / "schema.yaml")
+        check_config(config, workflow.basedir)
+    except ConfigError as err:
+        files = ", ".join(str(f) for f in workflow.configfiles) or "none"
+        print(f"Invalid configuration (config files: {files}); {len(err.problems)} problem(s):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+_check_workflow_config()
+
+
+# A failed job's `file:line: problem` (the last line of its log, see lemflow.errors.run_main) and the
+# jobs' input warnings reach the console, also without a profile's show-failed-logs.
+onsuccess:
+    for message in job_warnings(log):
+        print(message, file=sys.stderr)
+
+
+onerror:
+    for message in job_warnings(log):
+        print(message, file=sys.stderr)
+    for message in failed_job_messages(log):
+        print(f"Error: {message}", file=sys.stderr)
 
 # ----------------------------------------------------------------- paths and helpers
 R = f"{config['results_dir']}/{config['run_name']}"

@@ -7,7 +7,7 @@ rule prepare:
     input:
         corpus=corpus_files,
         script=script("prepare.py"),
-        code=pkg("prepare.py", "readers.py"),
+        code=pkg("prepare.py", "readers.py", "languages.py"),
     output:
         train_src=f"{R}/data/{{src}}-{{tgt}}/train.{{src}}",
         train_tgt=f"{R}/data/{{src}}-{{tgt}}/train.{{tgt}}",
@@ -25,6 +25,7 @@ rule prepare:
         seed=SEED,
         corpus=lambda w: as_json(config["data"]["pairs"][f"{w.src}-{w.tgt}"]),
         settings=as_json(config["data"]["prepare"]),
+        extra_languages=as_json(config.get("extra_languages", [])),
         outdir=lambda w: f"{R}/data/{w.src}-{w.tgt}",
     priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
@@ -35,14 +36,15 @@ rule prepare:
         benchpath("prepare", "{src}-{tgt}")
     shell:
         "python {input.script} --pair {wildcards.src}-{wildcards.tgt} --corpus {params.corpus:q} "
-        "--settings {params.settings:q} --seed {params.seed} --outdir {params.outdir} > {log} 2>&1"
+        "--settings {params.settings:q} --seed {params.seed} --extra-languages {params.extra_languages:q} "
+        "--outdir {params.outdir} > {log} 2>&1"
 
 
 rule prepare_mono:
     input:
         corpus=lambda w: config["data"]["independent_mono"][w.lang],
         script=script("prepare_mono.py"),
-        code=pkg("prepare.py", "readers.py"),
+        code=pkg("prepare.py", "readers.py", "languages.py"),
     output:
         train=f"{R}/data/mono_indep/{{lang}}.train.txt",
         valid=f"{R}/data/mono_indep/{{lang}}.valid.txt",
@@ -51,6 +53,7 @@ rule prepare_mono:
         seed=SEED,
         results=lambda w: R,
         settings=as_json(config["data"]["prepare"]),
+        extra_languages=as_json(config.get("extra_languages", [])),
     conda:
         "../envs/main.yaml"
     log:
@@ -59,5 +62,5 @@ rule prepare_mono:
         benchpath("prepare_mono", "{lang}")
     shell:
         "python {input.script} --lang {wildcards.lang} --input {input.corpus} --settings {params.settings:q} "
-        "--seed {params.seed} --outdir {params.results}/data/mono_indep > {log} 2>&1"
+        "--seed {params.seed} --extra-languages {params.extra_languages:q} --outdir {params.results}/data/mono_indep > {log} 2>&1"
 

@@ -30,6 +30,7 @@ rule mining_corpus:
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
         sample=mining_corpus_sample_args,
         seed=SEED,
+        skip_bad_gold=lambda w: "--skip-bad-gold" if w.kind == "comparable" and MINING.get("skip_bad_gold") else "",
     priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
@@ -39,7 +40,7 @@ rule mining_corpus:
         benchpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
         "python {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
-        "--outdir {params.outdir} {params.sample} --seed {params.seed} > {log} 2>&1"
+        "--outdir {params.outdir} {params.sample} --seed {params.seed} {params.skip_bad_gold} > {log} 2>&1"
 
 
 # Both sides of one set in one job (one model load and one interpreter start per set).

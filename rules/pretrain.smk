@@ -5,7 +5,7 @@
 # Checkpoints live in .../{mono,para}.work/ (not declared outputs, so Snakemake never deletes
 # them): a killed stage resumes from its last checkpoint when rerun.
 PRETRAIN = config.get("pretrain", {})
-PRETRAIN_CODE = ("pretraining.py", "masking.py")
+PRETRAIN_CODE = ("pretraining.py", "masking.py", "rng_state.py")
 
 
 rule base_encoder:

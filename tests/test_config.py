@@ -50,5 +50,5 @@ def test_unknown_language_code():
 def test_missing_corpus_names_file_and_key(tmp_path):
     config = copy.deepcopy(load("config.yaml"))
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "nope")}}
-    with pytest.raises(InputError, match=r"nope\.si: file does not exist \(config data\.pairs\.si-en\.path\)"):
+    with pytest.raises(InputError, match=r"nope\.si: file does not exist \(config key data\.pairs\.si-en\.path\)"):
         check_config(config)

@@ -23,6 +23,7 @@ def tiny_setup(tmp_path, nmt_updates=6):
     config["run_name"] = "cur"
     corpus = {"format": "text", "path": str(tmp_path / "corpus")}
     config["data"]["pairs"] = {"si-en": corpus, "ta-en": corpus}
+    config["data"]["prepare"]["min_script_share"] = 0  # synthetic words ("si12 si3") in no real script
     config["encoders"] = [{"bases": ["scratch"], "strategies": []}]
     config["curation"].update(pairs=["si-en"], sizes=[40, 60], strategies=["base"], noise={"rate": 0.5})
     config["nmt"].update(reference_strategy="base", bootstrap_samples=50)

@@ -60,7 +60,8 @@ def encoder(tmp_path_factory):
 def test_scripts_chain(tmp_path, encoder):
     write_comparable(tmp_path / "News")
     corpus = tmp_path / "corpus"
-    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", corpus)
+    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", corpus,
+        "--skip-bad-gold")  # gold line 4 names si_999_1
     meta = json.loads((corpus / "meta.json").read_text(encoding="utf-8"))
     assert meta["gold"] == 3 and len(meta["skipped_gold"]) == 1 and meta["documents_compared"] == 2
     assert (corpus / "si.txt").read_text(encoding="utf-8").count("\n") == 6
@@ -95,7 +96,8 @@ def test_scripts_chain(tmp_path, encoder):
 
 def test_mine_rejects_misaligned_embeddings(tmp_path, encoder):
     write_comparable(tmp_path / "News")
-    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", tmp_path / "c")
+    run("mining_corpus.py", "--kind", "comparable", "--pair", "si-en", "--source", tmp_path / "News", "--outdir", tmp_path / "c",
+        "--skip-bad-gold")
     np.save(tmp_path / "bad.npy", np.zeros((5, 32), np.float32))
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     proc = subprocess.run([sys.executable, str(REPO / "workflow_scripts" / "mine.py"), "--kind", "comparable",
@@ -131,9 +133,11 @@ def test_snakemake_mining_stage(tmp_path, encoder):
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(tmp_path / "par")}}
     config["data"]["prepare"]["test_fraction"] = 0.3
+    config["data"]["prepare"]["min_script_share"] = 0  # the fixture's "Sinhala" side is mostly English words
     config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["mining"]}]
     config["mining"] = {"comparable": {"si-en": {"News": str(tmp_path / "News")}}, "prepared_test": True,
-                        "threshold": 1.0, "bootstrap": {"samples": 50}, "embedding": {"batch_size": 4}}
+                        "threshold": 1.0, "bootstrap": {"samples": 50}, "embedding": {"batch_size": 4},
+                        "skip_bad_gold": True}
     out = tmp_path / "results" / config["run_name"]
     import shutil
 
@@ -163,5 +167,5 @@ def test_shared_comparable_corpora_export(tmp_path):
             root = SHARED_COMPARABLE / pair / source
             from lemflow.mining_eval import write_comparable_corpus
 
-            meta = write_comparable_corpus(root, *pair.split("-"), tmp_path / pair / source)
+            meta = write_comparable_corpus(root, *pair.split("-"), tmp_path / pair / source, skip_bad_gold=True)
             assert meta["gold"] > 100 and meta["documents_compared"] > 10

@@ -179,3 +179,16 @@ def test_resume_after_kill(run_root, tmp_path):
     assert metrics["global_steps"] == metrics["planned_steps"]
     steps = [int(line.split("\t")[0]) for line in (tmp_path / "m.loss.tsv").read_text().splitlines()[1:]]
     assert steps[0] == 1 and steps == sorted(steps)  # the curve spans the killed and the resumed run
+
+    # resume equals uninterrupted: the collator's generator (and the global RNGs) came back from
+    # the checkpoint, so the same masks, dropout and data order give the same weights and losses
+    straight = pretrain_cmd(root, "mono", root / "base", tmp_path / "u", {"masking": "random"}, settings)
+    subprocess.run(straight, env=env(), check=True, capture_output=True)
+    from safetensors.torch import load_file
+
+    resumed, uninterrupted = load_file(tmp_path / "m" / "model.safetensors"), load_file(tmp_path / "u" / "model.safetensors")
+    assert resumed.keys() == uninterrupted.keys()
+    for name in resumed:
+        assert torch.equal(resumed[name], uninterrupted[name]), name
+    rows = lambda name: [line.split("\t")[:4] for line in (tmp_path / name).read_text().splitlines()[1:]]
+    assert rows("m.loss.tsv") == rows("u.loss.tsv")

@@ -86,4 +86,4 @@ def test_missing_sentiment_file_stops_at_parse(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(path), "-n"], cwd=REPO,
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode != 0
-    assert "nope.csv: file does not exist (config sentiment.pairs.si-en.train)" in proc.stdout + proc.stderr
+    assert "nope.csv: file does not exist (config key sentiment.pairs.si-en.train)" in proc.stdout + proc.stderr

@@ -139,8 +139,13 @@ def _toy_corpus(n, seed):
     return out
 
 
-def test_stanza_training_on_tiny_data_then_tags(tmp_path):
+def test_stanza_training_on_tiny_data_then_tags(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
+    import tempfile
+
+    system_tmp = tmp_path / "system_tmp"  # stands for /tmp: training must leave nothing there
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
     pytest.importorskip("stanza")
     torch.set_num_threads(1)
     from lemflow.tagger_stanza import build_tagger_dir, load_tagger
@@ -161,6 +166,8 @@ def test_stanza_training_on_tiny_data_then_tags(tmp_path):
                                                    "ner": small}}, 13, tmp_path / "model")
     assert info["pos_model"] == "pos.pt" and info["ner_model"] == "ner.pt"
     assert info["heldout"] == {"pos": 12, "ner": 12}
+    assert not list(system_tmp.glob("lemflow_*")), list(system_tmp.iterdir())  # scratch lives beside the model
+    assert not [p for p in (tmp_path / "model").iterdir() if p.name.endswith(".tmp")]
     tagger, gold, fallback = load_tagger(tmp_path / "model", "xx")
     assert gold is None and tagger.has_ner
     records, counts = tag_lines(["Saman visits the school.", "Galle likes the road."], tagger)

@@ -77,6 +77,7 @@ def test_tagging_and_dictionary_rules(tmp_path):
     config["encoders"] = [{"bases": ["tiny"], "strategies": []}]
     # R/base/tiny is written below (a tokenizer only), so the base_encoder rule never runs
     config["base_encoders"] = {"tiny": {"source": "path", "path": str(tmp_path / "unused")}}
+    (tmp_path / "unused").mkdir()  # the config check wants every configured path to exist
     config["tagging"] = {"languages": {
         "en": {"backend": "gold", "gold": [{"format": "conllu", "path": str(tmp_path / "en.conllu")},
                                            {"format": "bio", "path": str(tmp_path / "en.bio")}]},

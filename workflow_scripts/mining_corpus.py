@@ -25,12 +25,15 @@ def main(argv=None):
     parser.add_argument("--max-sentences", type=int, default=None,
                         help="parallel: keep the first this many lines (default: all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-bad-gold", action="store_true",
+                        help="comparable: skip (with a warning) gold lines naming ids that do not exist, instead of stopping")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     lang1, lang2 = args.pair.split("-")
     if args.kind == "comparable":
         meta = write_comparable_corpus(args.source, lang1, lang2, args.outdir,
-                                       distractor_documents=args.distractor_documents, seed=args.seed)
+                                       distractor_documents=args.distractor_documents, seed=args.seed,
+                                       skip_bad_gold=args.skip_bad_gold)
     else:
         files = json.loads(args.source)
         meta = write_parallel_corpus({lang1: files[lang1], lang2: files[lang2]}, args.outdir,
@@ -39,4 +42,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from lemflow.errors import run_main  # InputError -> one line file:line: problem, exit 1
+
+    run_main(main)

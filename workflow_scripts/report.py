@@ -8,9 +8,9 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from lemflow.io import scratch_dir
 from lemflow.report import ReportSettings, build_report
 
 
@@ -33,8 +33,7 @@ def main(argv=None):
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     repo = Path(__file__).resolve().parents[1]
-    tmp = Path(tempfile.mkdtemp(prefix=".report.", dir=out))
-    try:
+    with scratch_dir(out / "report") as tmp:  # .report.<random>.work.tmp; a killed run's goes next time
         summary = build_report(args.results, args.results_root, tmp, config,
                                ReportSettings.from_dict(json.loads(args.settings)), paper_path=args.paper,
                                significance_files=significance, tagging_json=args.tagging, repo=repo)
@@ -44,10 +43,10 @@ def main(argv=None):
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(tmp / name, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     logging.info("report: %s", json.dumps(summary["counts"]))
 
 
 if __name__ == "__main__":
-    main()
+    from lemflow.errors import run_main  # InputError -> one line file:line: problem, exit 1
+
+    run_main(main)

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 from .errors import InputError
-from .io import atomic_path, read_lines_strict
+from .io import atomic_path, read_lines_strict, scratch_dir
 
 SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
 
@@ -156,7 +155,7 @@ def build_base_encoder(settings: dict, out_dir: str | Path, *, train_files=(), t
     source = settings["source"]
     trim = bool(settings.get("trim_vocab", False))
     out_dir = Path(out_dir)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent if out_dir.parent.exists() else None) as scratch:
+    with scratch_dir(out_dir) as scratch:  # a killed run's scratch is removed by the next
         stage_dir = Path(scratch) / "untrimmed" if trim else out_dir
         if source == "scratch":
             build_scratch(read_texts(list(train_files)), settings, seed, stage_dir)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -11,15 +13,53 @@ from typing import Iterable, Iterator
 from .errors import InputError
 
 
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries that an interrupted (killed) earlier write of ``path`` left beside it:
+    ``.<name>.<8 random characters>[<suffix>].tmp``, as :func:`atomic_path` and :func:`scratch_dir`
+    name them. Snakemake never runs two jobs for one output at once, so whatever matches is stale."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[a-z0-9_]{{8}}[^/]*\.tmp$")
+    stale = [entry for entry in path.parent.iterdir() if pattern.match(entry.name)]
+    for entry in stale:
+        _remove(entry)
+    return stale
+
+
+@contextlib.contextmanager
+def scratch_dir(beside: str | os.PathLike, suffix: str = ".work") -> Iterator[Path]:
+    """A scratch folder ``.<name>.<random><suffix>.tmp`` beside the output ``beside``, removed on
+    exit; one left by a killed earlier run is removed first (not in the system temp folder, where
+    nothing would ever clean it)."""
+    beside = Path(beside)
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(beside)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{beside.name}.", suffix=suffix + ".tmp", dir=beside.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
-    A crash or exception leaves no file at ``path`` that could pass for a complete output.
+    A crash or exception leaves no file at ``path`` that could pass for a complete output; a
+    temporary left by a killed earlier run is removed first (:func:`remove_stale_temporaries`).
     Works for files and directories (the caller creates what it wants at the yielded path).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
     os.close(fd)
     os.unlink(tmp)
@@ -27,18 +67,11 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp
         if path.is_dir() and not path.is_symlink():
-            import shutil
-
             shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            if tmp.is_dir():
-                import shutil
-
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
-                tmp.unlink()
+        if tmp.exists() or tmp.is_symlink():
+            _remove(tmp)
 
 
 @contextlib.contextmanager

@@ -186,21 +186,27 @@ def sample_documents(corpus, distractor_documents: int | None, seed: int) -> tup
 
 
 def write_comparable_corpus(path, lang1: str, lang2: str, outdir, distractor_documents: int | None = None,
-                            seed: int = 0) -> dict:
+                            seed: int = 0, skip_bad_gold: bool = False) -> dict:
     """Read a comparable corpus (either layout; validated) and write what the mining stage reads:
     ``{lang}.txt`` (one NFC sentence per line), ``{lang}.ids`` (sentence ids, same order),
     ``gold.tsv`` (``id1<TAB>id2``) and ``meta.json`` (counts, skipped gold lines).
 
     ``distractor_documents`` (an int) keeps only the documents holding gold pairs plus that many
     seeded other documents (the distractors of global mining; their ids go to meta.json); None
-    keeps the whole corpus."""
+    keeps the whole corpus. A gold line naming a sentence id that does not exist raises InputError
+    (gold file and line) unless ``skip_bad_gold``: then it is skipped with a warning and listed in
+    meta.json's ``skipped_gold``."""
     import unicodedata
     from pathlib import Path
 
     from .io import write_json, write_lines
     from .readers import read_comparable
 
-    corpus = read_comparable(path, lang1, lang2, skip_bad_gold=True)
+    from .errors import input_warning
+
+    corpus = read_comparable(path, lang1, lang2, skip_bad_gold=skip_bad_gold)
+    for line, problem in corpus.skipped_gold:
+        input_warning("%s: gold line %d skipped (mining.skip_bad_gold): %s", path, line, problem)
     full_counts = {lang1: len(corpus.sentences1), lang2: len(corpus.sentences2)}
     sample = None
     if distractor_documents is not None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import InputError
+
 ZWJ, ZWNJ = "\u200d", "\u200c"
 _WHITESPACE = re.compile(r"\s+")
 # Format characters that carry meaning in Sinhala/Tamil/Indic scripts and must survive.
@@ -34,6 +36,15 @@ def normalise_text(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def removed_characters(texts) -> dict[str, int]:
+    """What :func:`normalise_text` removes from ``texts``: ``{"U+200B ZERO WIDTH SPACE": n, ...}``,
+    most frequent first."""
+    from collections import Counter
+
+    counts = Counter(ch for text in texts for ch in unicodedata.normalize("NFC", text) if _is_removable(ch))
+    return {f"U+{ord(ch):04X} {unicodedata.name(ch, '<control>')}": n for ch, n in counts.most_common()}
+
+
 def word_count(text: str) -> int:
     return len(text.split())
 
@@ -46,6 +57,7 @@ class PrepareSettings:
     dedupe: bool = True
     valid_fraction: float = 0.1
     test_fraction: float = 0.1
+    min_script_share: float = 0.8
 
     @classmethod
     def from_dict(cls, d: dict) -> "PrepareSettings":
@@ -105,14 +117,52 @@ def split_indices(n: int, valid_fraction: float, test_fraction: float, seed: int
     return {"train": train, "valid": valid, "test": test}
 
 
-def prepare_pairs(pairs: list[tuple[str, str]], settings: PrepareSettings, seed: int) -> PreparedPairs:
+def empty_splits(sizes: dict[str, int], fractions: dict[str, float]) -> list[str]:
+    """Warnings for splits that asked for data (fraction > 0, or train) but got none."""
+    return [f"the {name} split is empty: only {sum(sizes.values())} pairs survived the filters "
+            f"({name} fraction {fractions.get(name, 1.0)})"
+            for name, n in sizes.items() if n == 0 and fractions.get(name, 1.0) > 0]
+
+
+def prepare_pairs(pairs: list[tuple[str, str]], settings: PrepareSettings, seed: int, source: str = "corpus") -> PreparedPairs:
+    """Filter and split; ``stats`` holds the counts after each filter, the characters the
+    normaliser removed (``removed_characters``) and ``warnings`` (empty splits, removed characters)."""
+    removed = removed_characters(text for pair in pairs for text in pair)
     kept, counts = filter_pairs(pairs, settings)
     if not kept:
-        raise ValueError(f"no pair survived the filters (counts: {counts})")
+        raise InputError(source, f"no pair survived the filters (counts: {counts})")
     index = split_indices(len(kept), settings.valid_fraction, settings.test_fraction, seed)
     splits = {name: [kept[i] for i in idx] for name, idx in index.items()}
     counts.update({f"{name}_pairs": len(v) for name, v in splits.items()})
-    return PreparedPairs(splits, {"counts": counts})
+    warnings = empty_splits({name: len(v) for name, v in splits.items()},
+                            {"valid": settings.valid_fraction, "test": settings.test_fraction})
+    if removed:
+        warnings.append(f"normalisation removed {sum(removed.values())} control/format characters "
+                        f"({', '.join(f'{k}: {n}' for k, n in list(removed.items())[:5])})")
+    stats = {"counts": counts, "removed_characters": {"total": sum(removed.values()), "by_character": removed},
+             "warnings": warnings}
+    return PreparedPairs(splits, stats)
+
+
+def check_pair_scripts(pairs: list[tuple[str, str]], spec: dict, src: str, tgt: str, scripts: dict[str, str],
+                       threshold: float) -> dict[str, float | None]:
+    """Script check of both sides of a parallel corpus read from ``spec`` (format, path): raises
+    InputError naming the file (line-numbered for text and tsv; the sentence for multiNER) when
+    a side's share of letters in its language's script is below ``threshold``; returns the shares."""
+    from .languages import check_script
+
+    shares = {}
+    for side, lang in enumerate((src, tgt)):
+        lines = [pair[side] for pair in pairs]
+        fmt, path = spec["format"], spec["path"]
+        if fmt == "text":
+            source, unit = f"{path}.{lang}", "line"
+        elif fmt == "tsv":
+            source, unit = f"{path} ({lang} column)", "line"
+        else:
+            source, unit = f"{path} ({lang} file)", "sentence"
+        shares[lang] = check_script(lines, lang, scripts.get(lang), threshold, source, unit=unit)
+    return shares
 
 
 def dependent_mono(src_lines: list[str], tgt_lines: list[str], src: str, tgt: str, seed: int) -> list[tuple[str, int, str]]:
@@ -125,6 +175,7 @@ def dependent_mono(src_lines: list[str], tgt_lines: list[str], src: str, tgt: st
 def prepare_mono(lines: list[str], settings: PrepareSettings, seed: int) -> tuple[dict[str, list[str]], dict]:
     """Independent monolingual corpus: normalise, drop empty/over-long, dedupe, train/valid split."""
     counts = {"read": len(lines)}
+    counts["removed_characters"] = sum(removed_characters(lines).values())
     lines = [normalise_text(line) for line in lines]
     lines = [line for line in lines if line and settings.min_words <= word_count(line) <= settings.max_words]
     counts["after_length"] = len(lines)

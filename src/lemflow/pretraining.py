@@ -21,6 +21,7 @@ import torch
 
 from .io import atomic_path, read_lines_strict, write_json
 from .masking import MaskingCollator
+from .rng_state import RecordingCollator, collator_rng_callback, has_rng_state, restore_collator_rng
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +215,13 @@ def fixed_masks(collator: MaskingCollator, examples: list[dict], batch_size: int
 
 def last_complete_checkpoint(work_dir: Path) -> str | None:
     """The newest checkpoint that was written completely; partial ones (a kill during a save)
-    are removed. trainer_state.json is written last, after the weights and optimizer."""
+    are removed. trainer_state.json is written after the weights and optimizer, the collator's
+    RNG state (lemflow.rng_state) last."""
     complete = []
     for path in Path(work_dir).glob("checkpoint-*"):
         weights = any(path.glob("model*.safetensors")) or (path / "pytorch_model.bin").exists()
-        if weights and (path / "trainer_state.json").exists() and (path / "optimizer.pt").exists():
+        if (weights and (path / "trainer_state.json").exists() and (path / "optimizer.pt").exists()
+                and has_rng_state(path)):
             complete.append(path)
         else:
             shutil.rmtree(path, ignore_errors=True)
@@ -261,10 +264,10 @@ def train_stage(
     work_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(digest)
 
-    collator = MaskingCollator.from_tokenizer(
+    collator = RecordingCollator(MaskingCollator.from_tokenizer(
         tokenizer, strategy=masking.masking, entity_types=masking.types, k=masking.k, top_up=masking.top_up,
         mlm_probability=masking.mlm_probability, seed=seed,
-    )
+    ))  # records its generator state for the checkpoints (resume = uninterrupted)
     eval_collator = MaskingCollator.from_tokenizer(
         tokenizer, strategy=masking.masking, entity_types=masking.types, k=masking.k, top_up=masking.top_up,
         mlm_probability=masking.mlm_probability, seed=seed + 1,
@@ -328,7 +331,7 @@ def train_stage(
             loss = masked_only_mlm_loss(model, inputs["input_ids"], inputs["attention_mask"], inputs["labels"])
             return (loss, {}) if return_outputs else loss
 
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=stage.patience)]
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=stage.patience), collator_rng_callback(collator)]
     if head_warmup_steps > 0:
         callbacks.append(HeadWarmup())
     trainer = MaskedOnlyTrainer(
@@ -339,6 +342,7 @@ def train_stage(
     initial = None
     if resume:
         log.info("resuming from %s", resume)
+        restore_collator_rng(collator, resume, trainer.args.process_index)
     else:
         initial = trainer.evaluate()["eval_loss"]
         log.info("initial validation loss %.4f", initial)

@@ -324,6 +324,16 @@ def read_comparable(path: str | Path, lang1: str, lang2: str, skip_bad_gold: boo
 
 
 # --------------------------------------------------------------------------- sentiment CSV
+def _unterminated_quote(text: str, line: int) -> bool:
+    """Whether the CSV record starting on ``line`` (1-based) opens a quote that the file never closes."""
+    rest = "".join(text.splitlines(keepends=True)[line - 1:])
+    try:
+        next(csv.reader(io.StringIO(rest, newline=""), strict=True), None)
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
+
+
 def read_sentiment_csv(path: str | Path, allowed_labels: set[str] | None = None):
     """``text,label`` CSV (header required; quoted multi-line fields) as a pandas DataFrame."""
     import pandas as pd
@@ -331,8 +341,10 @@ def read_sentiment_csv(path: str | Path, allowed_labels: set[str] | None = None)
     text = read_text_strict(path)
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip():
+    if not text:
         raise InputError(path, "file is empty")
+    if not text.strip():
+        raise InputError(path, f"file holds only whitespace ({len(text)} characters, no header, no rows)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -343,12 +355,18 @@ def read_sentiment_csv(path: str | Path, allowed_labels: set[str] | None = None)
         raise InputError(path, f"header must name the columns text and label, found {header}", 1)
     ti, li = header.index("text"), header.index("label")
     rows = []
+    line = reader.line_num + 1
     try:
         for record in reader:
-            line = reader.line_num
+            # errors name the record's first line (a quoted field may span lines)
+            line, next_line = line, reader.line_num + 1
             if not record or all(not f.strip() for f in record):
+                line = next_line
                 continue
             if len(record) != len(header):
+                if _unterminated_quote(text, line):
+                    raise InputError(path, "unterminated quoted field: the quote opened in this record is never "
+                                           f"closed, so lines {line}-{reader.line_num} were read as one field", line)
                 raise InputError(path, f"expected {len(header)} fields, found {len(record)}", line)
             label = record[li].strip()
             if not label:
@@ -356,8 +374,9 @@ def read_sentiment_csv(path: str | Path, allowed_labels: set[str] | None = None)
             if allowed_labels is not None and label not in allowed_labels:
                 raise InputError(path, f"unknown label {label!r} (allowed: {sorted(allowed_labels)})", line)
             rows.append((record[ti], label))
+            line = next_line
     except csv.Error as err:
-        raise InputError(path, f"CSV error: {err}", reader.line_num) from None
+        raise InputError(path, f"CSV error: {err}", line) from None
     if not rows:
         raise InputError(path, "no rows")
     return pd.DataFrame(rows, columns=["text", "label"])

@@ -542,6 +542,23 @@ def _bio_spans(tags: Sequence[str]) -> set:
 MASKING_KEYS = re.compile(r"mask|entit|top.?up|coverage|best|loss|epoch|step", re.IGNORECASE)
 
 
+def input_notes(results_root: str | Path) -> list[str]:
+    """Markdown lines on what this run skipped or changed in its input: gold lines skipped by
+    ``mining.skip_bad_gold`` (from the mining sets' meta.json) and prepare's warnings (stats.json)."""
+    root = Path(results_root)
+    notes = []
+    for meta_path in sorted(root.glob("mining/corpora/*/comparable/*/meta.json")):
+        skipped = json.loads(meta_path.read_text(encoding="utf-8")).get("skipped_gold") or []
+        if skipped:
+            notes.append(f"- mining set `{meta_path.parent.relative_to(root).as_posix()}`: {len(skipped)} gold "
+                         f"line(s) skipped (`mining.skip_bad_gold`): "
+                         + "; ".join(f"line {s['line']}: {s['problem']}" for s in skipped[:5]))
+    for stats_path in sorted(root.glob("data/*/stats.json")):
+        for warning in json.loads(stats_path.read_text(encoding="utf-8")).get("warnings") or []:
+            notes.append(f"- prepare `{stats_path.parent.name}`: {warning}")
+    return (["## Input warnings", ""] + notes + [""]) if notes else []
+
+
 def walltime_table(results_root: str | Path, exclude: Sequence[str] = ("report",)) -> pd.DataFrame:
     """Wall time per stage (rule) summed over its jobs, from Snakemake benchmark TSVs."""
     rows = []
@@ -776,6 +793,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     stages = sorted(set(results["task"])) if len(results) else []
     md += [f"Result tables read: {', '.join(f'`{Path(f).as_posix()}`' for f in result_files) or 'none'}; "
            f"tasks: {', '.join(stages) or 'none'}.", ""]
+    md += input_notes(results_root)
     current = None
     for task, dataset, metric, text in tables:
         if task != current:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 from .conllu import write_training_conllu
 from .errors import InputError
-from .io import atomic_open, read_json
+from .io import atomic_open, read_json, scratch_dir
 from .tagging import (Annotated, GoldIndex, LexiconTagger, NullTagger, load_sources, read_lexicon, split_off,
                       to_bio)
 
@@ -56,8 +55,7 @@ def train_pos(sentences: list[Annotated], out_file: Path, settings: dict, seed: 
     if not usable:
         raise ValueError("no UPOS-annotated sentences to train on")
     train, dev = _dev(usable, dev_fraction, seed)
-    with tempfile.TemporaryDirectory(prefix="lemflow_pos_") as tmp:
-        tmp = Path(tmp)
+    with scratch_dir(out_file) as tmp:  # beside the model (not /tmp): a killed run's is removed by the next
         write_training_conllu([(s.words, s.upos) for s in train], tmp / "train.conllu")
         write_training_conllu([(s.words, s.upos) for s in dev], tmp / "dev.conllu")
         options = {**POS_DEFAULTS, **settings}
@@ -83,8 +81,7 @@ def train_ner(sentences: list[Annotated], out_file: Path, settings: dict, seed: 
     def as_json(items):
         return [[{"text": w, "ner": t} for w, t in zip(s.words, to_bio(s.ner))] for s in items]
 
-    with tempfile.TemporaryDirectory(prefix="lemflow_ner_") as tmp:
-        tmp = Path(tmp)
+    with scratch_dir(out_file) as tmp:
         (tmp / "train.json").write_text(json.dumps(as_json(train), ensure_ascii=False), encoding="utf-8")
         (tmp / "dev.json").write_text(json.dumps(as_json(dev), ensure_ascii=False), encoding="utf-8")
         options = {**NER_DEFAULTS, **settings}
