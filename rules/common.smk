@@ -269,7 +269,9 @@ def training_pairs(wildcards):
 
 
 def uses_entities(strategy):
-    return strategy_settings(strategy).get("masking", "random") == "lem"
+    from lemflow.masking import needs_entities  # the masking registry (imports no torch)
+
+    return needs_entities(strategy_settings(strategy).get("masking", "random"))
 
 
 def mono_source():

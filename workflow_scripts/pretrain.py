@@ -24,11 +24,13 @@ def relaunch_under_torchrun(nproc: int) -> None:
 
 
 def load_entries(tokenizer, masking, data_root, dict_root, corpus, split, lang, text_file):
-    """Dictionary entries of one corpus side (ids + entity spans), or plain tokenisation for random masking."""
+    """Dictionary entries of one corpus side (ids + entity spans) for a masking strategy that needs
+    entities, else plain tokenisation (no tags needed)."""
     from lemflow.pretraining import read_dictionary, tokenize_lines
     from lemflow.io import read_lines_strict
+    from lemflow.masking import needs_entities
 
-    if masking.masking == "lem":
+    if needs_entities(masking.masking):
         return read_dictionary(Path(dict_root) / corpus / f"{split}.{lang}.jsonl" if corpus != "mono_indep"
                                else Path(dict_root) / "mono_indep" / f"{lang}.{split}.jsonl")
     return tokenize_lines(tokenizer, read_lines_strict(text_file, allow_empty_file=True))

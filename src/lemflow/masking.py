@@ -11,12 +11,30 @@ from each ``k`` sub-words (uniformly, without replacement; ``k=None`` = the whol
 ``mlm_probability`` of the maskable tokens are chosen (exactly, the last entity contributing only
 what is left of the budget). With too few entity tokens it masks fewer, unless ``top_up`` fills
 the rest with random tokens. Chosen positions are corrupted 80% ``<mask>`` / 10% random / 10% kept.
+
+Masking strategies (config ``strategies.<name>.masking``) are the entries of :data:`STRATEGIES`;
+a new one is an entry there plus its name in the enum of config/schema.yaml. The workflow asks
+:func:`needs_entities` whether a strategy's examples carry entity spans (then pre-training reads
+the entity dictionaries). torch is imported on first use, not with this module: Snakemake imports
+it while parsing the workflow (``uses_entities`` in rules/common.smk).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import torch
+
+class _TorchOnFirstUse:
+    """Stands for the torch module until first used, then replaces itself with it."""
+
+    def __getattr__(self, name):
+        import torch as module
+
+        globals()["torch"] = module
+        return getattr(module, name)
+
+
+torch = _TorchOnFirstUse()
 
 ENTITY_TYPES = ("NE", "NOUN", "VERB")
 TYPE_ID = {name: i for i, name in enumerate(ENTITY_TYPES)}
@@ -120,18 +138,82 @@ def choose_entities(
     return chosen, chosen_type
 
 
+# --------------------------------------------------------------------------- strategies
+@dataclass(frozen=True)
+class MaskingBatch:
+    """What a strategy chooses from: one padded batch."""
+
+    input_ids: torch.Tensor   # (B, L)
+    maskable: torch.Tensor    # (B, L) bool: real tokens that are not special tokens
+    budget: torch.Tensor      # (B,) positions to choose per row (see budget_for)
+    spans: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None  # pad_spans of the selected types; None = no entities
+    k: int | None             # sub-words per chosen entity (None = whole entity)
+    generator: torch.Generator
+
+
+@dataclass(frozen=True)
+class MaskingStrategy:
+    """One masking strategy.
+
+    choose: batch -> (chosen positions (B, L) bool, entity type id of each chosen position
+        (B, L), -1 where none); draws only from ``batch.generator``, vectorised.
+    needs_entities: examples carry entity spans (``batch.spans``), so pre-training reads the
+        entity dictionaries.
+    top_up: the collator's ``top_up`` option applies: an unmet budget is filled with random
+        positions, counted in ``share_top_up``.
+    """
+
+    choose: Callable[[MaskingBatch], tuple[torch.Tensor, torch.Tensor]]
+    needs_entities: bool = False
+    top_up: bool = False
+
+
+def untyped(chosen: torch.Tensor) -> torch.Tensor:
+    """Entity types of positions chosen without entities: -1 everywhere."""
+    return torch.full(chosen.shape, -1, dtype=torch.long)
+
+
+def _choose_random(batch: MaskingBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    chosen = choose_random(batch.maskable, batch.budget, batch.generator)
+    return chosen, untyped(chosen)
+
+
+def _choose_lem(batch: MaskingBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    starts, ends, types = batch.spans
+    return choose_entities(batch.maskable, starts, ends, types, batch.budget, batch.k, batch.generator)
+
+
+STRATEGIES: dict[str, MaskingStrategy] = {
+    "random": MaskingStrategy(choose=_choose_random),  # MLM (mono) / TLM (para)
+    "lem": MaskingStrategy(choose=_choose_lem, needs_entities=True, top_up=True),
+}
+
+
+def masking_strategy(name: str) -> MaskingStrategy:
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown masking strategy {name!r} (known: {', '.join(STRATEGIES)})") from None
+
+
+def needs_entities(name: str) -> bool:
+    """Whether masking strategy ``name`` needs entity spans (the rules and pretrain.py ask this)."""
+    return masking_strategy(name).needs_entities
+
+
 @dataclass
 class MaskingCollator:
-    """Collator for MLM/TLM (``strategy='random'``) and LEM (``strategy='lem'``).
+    """Collator of one masking strategy: MLM/TLM (``strategy='random'``), LEM (``'lem'``), or any
+    other entry of :data:`STRATEGIES`.
 
     Args:
         pad_token_id, mask_token_id, vocab_size: from the tokenizer.
         special_token_ids: ids never masked (specials); padding is never masked either.
-        strategy: 'random' (MLM / TLM) or 'lem'.
+        strategy: a key of STRATEGIES ('random' = MLM / TLM, 'lem').
         entity_types: LEM entity types to mask (subset of NE, NOUN, VERB).
         k: sub-words per chosen entity (1 = the method; None = whole entity).
         mlm_probability: share of maskable tokens to choose.
-        top_up: LEM only: fill an unmet budget with random non-entity tokens.
+        top_up: fill an unmet budget with random non-entity tokens (strategies with ``top_up``: LEM).
         seed: seeds the collator's own generator.
     """
 
@@ -151,8 +233,7 @@ class MaskingCollator:
     stats: dict = field(default_factory=dict, init=False)
 
     def __post_init__(self):
-        if self.strategy not in ("random", "lem"):
-            raise ValueError(f"unknown masking strategy {self.strategy!r} (random, lem)")
+        self._masking = masking_strategy(self.strategy)
         unknown = set(self.entity_types) - set(ENTITY_TYPES)
         if unknown:
             raise ValueError(f"unknown entity types {sorted(unknown)} (known: {ENTITY_TYPES})")
@@ -180,12 +261,11 @@ class MaskingCollator:
         """Positions to predict (B, L) and the entity type of each (-1 = random choice)."""
         maskable = attention_mask.bool() & ~torch.isin(input_ids, self._special)
         budget = budget_for(maskable, self.mlm_probability)
-        if self.strategy == "random":
-            chosen = choose_random(maskable, budget, self.generator)
-            return chosen, torch.full(input_ids.shape, -1, dtype=torch.long)
-        starts, ends, types = pad_spans(batch_spans or [[] for _ in range(len(input_ids))], self._selected)
-        chosen, chosen_type = choose_entities(maskable, starts, ends, types, budget, self.k, self.generator)
-        if self.top_up:
+        spans = None
+        if self._masking.needs_entities:
+            spans = pad_spans(batch_spans or [[] for _ in range(len(input_ids))], self._selected)
+        chosen, chosen_type = self._masking.choose(MaskingBatch(input_ids, maskable, budget, spans, self.k, self.generator))
+        if self.top_up and self._masking.top_up:
             missing = (budget - chosen.sum(dim=1)).clamp(min=0)
             extra = choose_random(maskable & ~chosen, missing, self.generator)
             chosen |= extra
@@ -210,7 +290,7 @@ class MaskingCollator:
             # Already masked (a fixed validation set): pad only.
             labels = _pad([e["labels"] for e in examples], -100, self.pad_to_multiple_of)
             return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
-        spans = [e.get("spans", []) for e in examples] if self.strategy == "lem" else None
+        spans = [e.get("spans", []) for e in examples] if self._masking.needs_entities else None
         chosen, chosen_type = self.select(input_ids, attention_mask, spans)
         corrupted, labels = self.corrupt(input_ids, chosen)
         self._update_stats(attention_mask, input_ids, chosen, chosen_type)
@@ -225,7 +305,7 @@ class MaskingCollator:
         s["masked"] += int(chosen.sum())
         for name, type_id in TYPE_ID.items():
             s[f"masked_{name}"] += int((chosen_type == type_id).sum())
-        if self.strategy == "lem":
+        if self._masking.top_up:
             s["top_up"] += int((chosen & (chosen_type < 0)).sum())
 
     def summary(self) -> dict:
