@@ -30,7 +30,6 @@ rule mining_corpus:
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
         sample=mining_corpus_sample_args,
         seed=SEED,
-    priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
     log:
@@ -109,8 +108,11 @@ rule mining_results:
         significance=f"{R}/mining/significance.csv",
     params:
         seed=SEED,
-        settings=as_json({**{key: MINING.get(key) for key in ("bootstrap", "reference_strategy")},
-                          "comparisons": extra_comparisons()}),
+        settings=as_json({"bootstrap": MINING.get("bootstrap"), "comparisons": extra_comparisons(),
+                          "reference_strategy": reference_strategy(
+                              MINING.get("reference_strategy"),
+                              [s for pair in PAIRS for _, s in evaluated_encoders(pair, "mining")],
+                              "mining.reference_strategy")}),
     conda:
         "../envs/main.yaml"
     log:
