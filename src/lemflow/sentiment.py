@@ -168,14 +168,16 @@ def _collate(tokenizer, ids: list[list[int]], idx: list[int]):
     return tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
 
 
-def predict(model, tokenizer, ids: list[list[int]], batch_size: int, precision: str = "fp32") -> list[int]:
-    """Predicted class ids, computed on the model's device (``precision``: lemflow.device.autocast)."""
+def predict(model, tokenizer, ids: list[list[int]], batch_size: int, precision: str = "fp32",
+            device=None) -> list[int]:
+    """Predicted class ids, computed on ``device`` (default: the model's) in ``precision``
+    (lemflow.device.autocast)."""
     import torch
 
     from .device import autocast
 
     model.eval()
-    device = next(model.parameters()).device
+    device = device if device is not None else next(model.parameters()).device
     predictions: list[int] = []
     with torch.no_grad(), autocast(device, precision):
         for idx in _batches(len(ids), batch_size):
@@ -212,11 +214,11 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
         str(model_dir), num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id).to(device)
     encoded = {name: _encode(tokenizer, list(frame["text"]), cfg["max_length"]) for name, frame in splits.items()}
     gold = {name: [label2id[x] for x in frame["label"]] for name, frame in splits.items()}
-    train_y = torch.tensor(gold["train"], device=device)
+    train_y = torch.tensor(gold["train"]).to(device)
     if cfg["class_weighting"] not in ("none", "balanced"):
         raise ValueError(f"class_weighting must be none or balanced, not {cfg['class_weighting']!r}")
     loss_fn = torch.nn.CrossEntropyLoss(
-        weight=torch.tensor(class_weights(gold["train"], len(labels)), dtype=torch.float, device=device)
+        weight=torch.tensor(class_weights(gold["train"], len(labels)), dtype=torch.float).to(device)
         if cfg["class_weighting"] == "balanced" else None)
 
     steps_per_epoch = math.ceil(len(encoded["train"]) / cfg["batch_size"])
@@ -261,7 +263,7 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
             bar.update(1)
             if step % eval_every == 0 or step == total_steps:
                 dev = classification_metrics(gold["dev"], predict(model, tokenizer, encoded["dev"],
-                                                                  cfg["eval_batch_size"], precision), labels)
+                                                                  cfg["eval_batch_size"], precision, device), labels)
                 history.append({"step": step, "epoch": epoch, "train_loss": running / max(1, step - (epoch - 1) * steps_per_epoch),
                                 "dev_macro_f1": dev["macro_f1"], "dev_accuracy": dev["accuracy"]})
                 log(f"step {step} epoch {epoch}: dev macro-F1 {dev['macro_f1']:.4f}")
@@ -285,7 +287,7 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
               "sizes": {name: len(v) for name, v in encoded.items()}}
     for name in ("dev", "test"):
         result[name] = classification_metrics(gold[name], predict(model, tokenizer, encoded[name],
-                                                                  cfg["eval_batch_size"], precision), labels)
+                                                                  cfg["eval_batch_size"], precision, device), labels)
     result["wall_s"] = round(time.time() - started, 2)
     if keep_model:  # for callers that inspect the fine-tuned model; never serialised
         result["model"] = model
