@@ -97,6 +97,14 @@ def stage_examples(tokenizer, pairs, stage: str, max_length: int, seed: int) -> 
 
 
 # --------------------------------------------------------------------------- run
+def head_warmup(fresh_head: bool, stage_settings: dict) -> int:
+    """Steps with the body frozen while a new MLM head (e5) warms up: 50, at most half the stage."""
+    if not fresh_head:
+        return 0
+    max_steps = int(stage_settings.get("max_steps", -1))
+    return min(50, max_steps // 2) if max_steps > 0 else 50
+
+
 def peak_memory(device) -> tuple[str, float]:
     """("GPU", peak allocated GiB) on CUDA, else ("CPU RSS", peak resident GiB of this process)."""
     import torch
@@ -170,7 +178,7 @@ def run(*, base: str, pair: str, tagged: dict, comparable: str, work: Path, stag
                 init_model=init, train_examples=data["train"], valid_examples=data["valid"],
                 masking=MaskingSettings.from_strategy(STRATEGIES[name]), stage=StageSettings.from_dict(stage_settings),
                 out_dir=out, work_dir=work / name / f"{stage}.work", seed=seed, precision=precision,
-                head_warmup_steps=min(50, int(stage_settings.get("max_steps", 50))) if fresh_head and stage == "mono" else 0,
+                head_warmup_steps=head_warmup(fresh_head and stage == "mono", stage_settings),
                 tag={"strategy": name, "pair": pair}, device=device)
             seq = float(np.mean([len(e["input_ids"]) for e in data["train"]]))
             rate = metrics["tokens_per_second"] or 0.0
@@ -253,7 +261,7 @@ def main(argv=None) -> dict:
                         help="multiNER zip (the parallel corpus with gold NER tags)")
     parser.add_argument("--comparable", help="comparable corpus folder to mine (default: ../shared/data/comparable/<pair>/<first>)")
     parser.add_argument("--pair", default="si-en")
-    parser.add_argument("--epochs", type=float, default=1.0, help="epochs per stage (full multiNER size)")
+    parser.add_argument("--epochs", type=float, default=3.0, help="epochs per stage (full multiNER size)")
     parser.add_argument("--max-steps", type=int, default=-1, help="> 0: steps per stage instead of --epochs")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=128)
@@ -261,6 +269,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--work", help="keep the run's files here (default: a temporary directory)")
     parser.add_argument("--json", help="also write the figures as JSON here")
+    parser.add_argument("--valid", type=int, help="validation pairs (default 500; --tiny 20)")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
@@ -282,6 +291,8 @@ def main(argv=None) -> dict:
         stage = {"epochs": args.epochs, "max_steps": args.max_steps, "batch_size": args.batch_size,
                  "learning_rate": 5e-5, "warmup": 0.06, "patience": 2}
         settings = dict(base="e5", max_length=args.max_length, valid=500, embed_batch=256)
+    if args.valid:
+        settings["valid"] = args.valid
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work) if args.work else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
