@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -146,3 +148,22 @@ def test_untrimmed_model_is_published_as_it_is(published, tmp_path):
     _, root, _ = published
     assert vocab_trim.publish_full(root / "trained", root / "base", tmp_path / "p") == {"scattered_from_trim": False}
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(p.name for p in (root / "trained").iterdir())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="abcdéAzZ %£\t\u00c9\ufb01\x07ශ්\u200dරීகொ", max_size=20))
+def test_published_tokenises_arbitrary_text_as_the_base(published, text):
+    _, root, _ = published
+    base_tok, pub_tok = load_tokenizer(root / "base"), load_tokenizer(root / "published")
+    assert pub_tok(text)["input_ids"] == base_tok(text)["input_ids"]
+
+
+_TOKENIZERS = {}
+
+
+def load_tokenizer(path):
+    from transformers import AutoTokenizer
+
+    if path not in _TOKENIZERS:
+        _TOKENIZERS[path] = AutoTokenizer.from_pretrained(path)
+    return _TOKENIZERS[path]
