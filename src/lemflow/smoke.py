@@ -8,7 +8,8 @@ mining throughput and recall.
 LEM masks the corpus' own (gold) named entities here: there is no POS tagger in the smoke, so its
 NOUN/VERB types are empty. MFU = model FLOPs per token x tokens/s / the device's peak dense bf16
 FLOP/s (:data:`PEAK_BF16_TFLOPS`); model FLOPs per training token follow the usual 6N + attention
-count (:func:`training_flops_per_token`).
+count (:func:`training_flops_per_token`). A stage's tokens/s is that of its whole Trainer run,
+evaluations and checkpoints included (as in the workflow's metrics), so MFU is a lower bound.
 """
 from __future__ import annotations
 
