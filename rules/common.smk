@@ -48,6 +48,10 @@ os.environ["PATH"] = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("
 # The command line, for the report's provenance (an environment variable, not a param, so that
 # a different invocation does not rerun the report).
 os.environ.setdefault("LEMFLOW_COMMAND", " ".join(["snakemake", *sys.argv[1:]]))
+# Where models run (lemflow.device): the config's `device` unless LEMFLOW_DEVICE is already set.
+# An environment variable, not a param: moving a run onto a GPU reruns nothing.
+if config.get("device", "auto") != "auto":
+    os.environ.setdefault("LEMFLOW_DEVICE", config["device"])
 SEED = int(config["seed"])
 PAIRS = list(config["data"]["pairs"])
 
@@ -146,6 +150,23 @@ def evaluated_encoders(pair, task=None):
     return found
 
 
+_WARNED = set()
+
+
+def reference_strategy(configured, strategies, where):
+    """The strategy the others are compared with: ``configured`` when this run evaluates it,
+    else the untouched base ("base"; else the first evaluated strategy), with a warning."""
+    strategies = list(dict.fromkeys(strategies))
+    if not strategies or configured in strategies:
+        return configured
+    fallback = "base" if "base" in strategies else strategies[0]
+    if (where, configured) not in _WARNED:
+        _WARNED.add((where, configured))
+        print(f"WARNING: config {where}: {configured!r} is not evaluated in this run "
+              f"(evaluated: {', '.join(strategies)}); comparing with {fallback!r} instead", file=sys.stderr)
+    return fallback
+
+
 def trained_models():
     """(base, strategy, model_pair) of every model that continual pre-training must produce."""
     models = []
@@ -201,8 +222,16 @@ def tag_files(pair):
     return [f"{R}/tags/{pair}/{split}.{lang}.jsonl" for split in TAG_SPLITS for lang in pair_langs(pair)]
 
 
+def tagging_configured():
+    """Tagging runs when the config sets up taggers (tagging.languages); a run without LEM
+    strategies needs none (e.g. mining of an untouched base on new corpora)."""
+    return bool(TAGGING.get("languages"))
+
+
 @register_targets
 def tagging_targets():
+    if not tagging_configured():
+        return []
     targets = [t for pair in PAIRS for t in tag_files(pair)]
     targets += [f"{R}/tags/mono_indep/{lang}.{split}.jsonl" for lang in config["data"].get("independent_mono", {})
                 for split in ("train", "valid")]
@@ -227,6 +256,8 @@ def dictionary_targets():
     # exists in this workflow there is nothing to build dictionaries with.
     if not hasattr(rules, "base_encoder"):
         return []
+    if not tagging_configured():  # entity dictionaries are made from the tags
+        return []
     targets = []
     for entry in config.get("encoders", []):
         for pair in entry.get("pairs", PAIRS):
@@ -250,17 +281,25 @@ def base_train_files(wildcards):
     return [f for pair in PAIRS for f in prepared_files(pair, ("train",))]
 
 
+def trims_vocab(base):
+    return bool(base_settings(base).get("trim_vocab", False))
+
+
+def training_base(base):
+    """The model continual pre-training starts from (and whose tokenizer the entity dictionaries
+    use): the base trimmed to its pre-training corpora (`trim_vocab: true`), else the base.
+    Published encoders and the untouched base always have the full vocabulary."""
+    return f"{R}/base_trimmed/{base}" if trims_vocab(base) else f"{R}/base/{base}"
+
+
 def base_trim_files(wildcards):
-    """Every text a trimmed encoder will see: prepared data, mining corpora, sentiment texts."""
-    if not base_settings(wildcards.base).get("trim_vocab", False):
-        return []
-    files = [f for pair in PAIRS for f in prepared_files(pair)]
-    for pair in PAIRS:
-        lang1, lang2 = pair_langs(pair)
-        for kind, dataset in mining_sets(pair):
-            files += [f"{R}/mining/corpora/{pair}/{kind}/{dataset}/{lang}.txt" for lang in (lang1, lang2)]
-    for pair in config.get("sentiment", {}).get("pairs", {}):
-        files += [f"{R}/sentiment/data/{pair}/{split}.csv" for split in ("train", "dev", "test")]
+    """The pre-training corpora, the only texts a trimmed model sees: the prepared training and
+    validation data of every pair (+ the tagged splits), independent monolingual data when
+    configured. Evaluation sets are not among them: a new one retrains nothing."""
+    splits = sorted({"train", "valid", *TAG_SPLITS})
+    files = [f for pair in PAIRS for f in prepared_files(pair, splits)]
+    files += [f"{R}/data/mono_indep/{lang}.{split}.txt" for lang in config["data"].get("independent_mono", {})
+              for split in ("train", "valid")]
     return files
 
 
@@ -299,7 +338,7 @@ def separate_head_stage(base):
 
 
 def pretrain_init(base):
-    return f"{R}/pretrain/{base}/head/best" if separate_head_stage(base) else f"{R}/base/{base}"
+    return f"{R}/pretrain/{base}/head/best" if separate_head_stage(base) else training_base(base)
 
 
 def head_inputs(wildcards):
@@ -612,6 +651,17 @@ def _stage_targets():
 def _stage_files(name):
     targets = _stage_targets()
     return [f"{R}/{stage}/{name}" for stage in report_stages() if f"{R}/{stage}/{name}" in targets]
+
+
+def report_settings():
+    """config.report, with the baseline falling back to what this run evaluates (a warning)."""
+    settings = dict(config.get("report") or {})
+    configured = settings.get("baseline", "mlm_tlm")
+    evaluated = [s for pair in PAIRS for _, s in evaluated_encoders(pair)]
+    baseline = reference_strategy(configured, evaluated, "report.baseline")
+    if baseline != configured:
+        settings["baseline"] = baseline
+    return settings
 
 
 @register_targets

@@ -7,7 +7,7 @@ DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("v
 
 rule entity_dictionary:
     input:
-        tokenizer=f"{R}/base/{{base}}",
+        tokenizer=lambda w: training_base(w.base),
         texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
         tags=_side_files(f"{R}/tags/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         script=script("entity_dictionary.py"),
@@ -37,7 +37,7 @@ rule entity_dictionary:
 # Gold-NE entities (strategies with `tags: gold`): the same rule over R/tags_gold.
 use rule entity_dictionary as entity_dictionary_gold with:
     input:
-        tokenizer=f"{R}/base/{{base}}",
+        tokenizer=lambda w: training_base(w.base),
         texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
         tags=_side_files(f"{R}/tags_gold/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         script=script("entity_dictionary.py"),
@@ -53,7 +53,7 @@ use rule entity_dictionary as entity_dictionary_gold with:
 
 rule entity_dictionary_mono:
     input:
-        tokenizer=f"{R}/base/{{base}}",
+        tokenizer=lambda w: training_base(w.base),
         texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
         tags=[f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
         script=script("entity_dictionary.py"),

@@ -31,7 +31,6 @@ rule mining_corpus:
         sample=mining_corpus_sample_args,
         seed=SEED,
         skip_bad_gold=lambda w: "--skip-bad-gold" if w.kind == "comparable" and MINING.get("skip_bad_gold") else "",
-    priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
     log:
@@ -110,8 +109,11 @@ rule mining_results:
         significance=f"{R}/mining/significance.csv",
     params:
         seed=SEED,
-        settings=as_json({**{key: MINING.get(key) for key in ("bootstrap", "reference_strategy")},
-                          "comparisons": extra_comparisons()}),
+        settings=as_json({"bootstrap": MINING.get("bootstrap"), "comparisons": extra_comparisons(),
+                          "reference_strategy": reference_strategy(
+                              MINING.get("reference_strategy"),
+                              [s for pair in PAIRS for _, s in evaluated_encoders(pair, "mining")],
+                              "mining.reference_strategy")}),
     conda:
         "../envs/main.yaml"
     log:

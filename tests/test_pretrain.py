@@ -192,3 +192,21 @@ def test_resume_after_kill(run_root, tmp_path):
         assert torch.equal(resumed[name], uninterrupted[name]), name
     rows = lambda name: [line.split("\t")[:4] for line in (tmp_path / name).read_text().splitlines()[1:]]
     assert rows("m.loss.tsv") == rows("u.loss.tsv")
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_on_cpu(run_root, tmp_path):
+    """The multi-GPU path (--nproc > 1 relaunches under torchrun) with 2 CPU processes (gloo):
+    both ranks train on their shard, rank 0 alone writes the model and the metrics."""
+    root, _ = run_root
+    settings = json.loads(json.dumps(SETTINGS))
+    settings["mono"].update({"max_steps": 12, "eval_every": 6, "batch_size": 8})
+    cmd = pretrain_cmd(root, "mono", root / "base", tmp_path / "ddp", {"masking": "lem", "types": ["NE"], "k": 1},
+                       settings) + ["--nproc", "2"]
+    proc = subprocess.run(cmd, env=dict(env(), LEMFLOW_DEVICE="cpu", OMP_NUM_THREADS="1"), capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    metrics = json.loads((tmp_path / "ddp.metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["device"] == "cpu"
+    assert metrics["global_steps"] == 12 and metrics["best_eval_loss"] < metrics["initial_eval_loss"]
+    assert (tmp_path / "ddp" / "model.safetensors").exists() and not (tmp_path / "ddp.work").exists()

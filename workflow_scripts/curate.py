@@ -50,7 +50,8 @@ def main(argv=None):
         logging.info("scoring %d pairs with %s (prefix %r)", len(noisy_src), args.model_dir, prefix)
         scores = score_pairs(args.model_dir, noisy_src, noisy_tgt, k=settings.get("k", 4),
                              layer=embed.get("layer", -1), batch_size=embed.get("batch_size", 64),
-                             max_length=embed.get("max_length", 128), src_prefix=prefix, tgt_prefix=prefix)
+                             max_length=embed.get("max_length", 128), src_prefix=prefix, tgt_prefix=prefix,
+                             precision=embed.get("precision", "fp32"))
         write_lines(out / "scores.txt", (f"{s:.6f}" for s in scores))
         selections = {n: top_n(scores, n) for n in sizes}
         method = f"margin (k={settings.get('k', 4)}) with {args.model_dir}"

@@ -17,9 +17,26 @@ from pathlib import Path
 import torch
 
 
+def without_option(argv: list[str], name: str) -> list[str]:
+    """``argv`` without ``name VALUE`` / ``name=VALUE``."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == name:
+            skip = True
+        elif not arg.startswith(name + "="):
+            out.append(arg)
+    return out
+
+
 def relaunch_under_torchrun(nproc: int) -> None:
+    """Rerun this command under torchrun with ``nproc`` processes (one per GPU; gloo on a CPU).
+    ``--nproc`` is left out of the relaunched arguments: torchrun's parser would take it for an
+    abbreviation of its own ``--nproc-per-node``."""
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
-        cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", *sys.argv]
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+               sys.argv[0], *without_option(sys.argv[1:], "--nproc")]
         sys.exit(subprocess.call(cmd))
 
 

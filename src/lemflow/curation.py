@@ -17,13 +17,15 @@ from .noise import CLEAN
 
 def score_pairs(model_dir, src: list[str], tgt: list[str], *, k: int = 4, layer: int = -1,
                 batch_size: int = 64, max_length: int = 128, src_prefix: str = "",
-                tgt_prefix: str = "") -> np.ndarray:
-    """Margin score of each aligned pair (src[i], tgt[i]) under the encoder in ``model_dir``."""
+                tgt_prefix: str = "", device="auto", precision: str = "fp32") -> np.ndarray:
+    """Margin score of each aligned pair (src[i], tgt[i]) under the encoder in ``model_dir``
+    (embedded on ``device`` in ``precision``: :mod:`lemflow.device`)."""
     from . import embedding
     from .mining import pair_margin_scores
 
     encoder = embedding.load_encoder(model_dir)  # once for both sides
-    options = dict(layer=layer, batch_size=batch_size, max_length=max_length, progress=True, encoder=encoder)
+    options = dict(layer=layer, batch_size=batch_size, max_length=max_length, progress=True, encoder=encoder,
+                   device=device, precision=precision)
     x = embedding.embed(model_dir, src, prefix=src_prefix, **options)
     y = embedding.embed(model_dir, tgt, prefix=tgt_prefix, **options)
     return np.asarray(pair_margin_scores(x, y, k=max(1, min(k, len(src)))), dtype=np.float64)

@@ -71,20 +71,27 @@ def model_positions(model) -> int:
 
 
 def embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, dtype="float32", prefix="",
-          progress=False, encoder=None) -> np.ndarray:
+          progress=False, encoder=None, device="auto", precision="fp32") -> np.ndarray:
     """Embeddings (n x d) of ``sentences``: mean pooling over the attention mask of hidden
     layer ``layer`` (-1 = last; 0 = the embedding layer), L2-normalised.
 
     Returned as float32 (or float16 with ``dtype="float16"``; pooling and normalisation are
     done in float32 first). ``prefix`` is prepended to every sentence (e.g. ``"query: "`` for
     E5 models). ``encoder`` may pass an already loaded ``(tokenizer, model)`` to skip loading.
+    ``device`` (auto | cpu | cuda, or a ``torch.device``) and ``precision`` (auto | fp32 | bf16 |
+    fp16: the forward pass under autocast) are resolved by :mod:`lemflow.device`.
     """
     import torch
+
+    from . import device as devices
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
     sentences = [prefix + s for s in sentences]
     tokenizer, model = encoder if encoder is not None else load_encoder(model_dir)
+    target = device if isinstance(device, torch.device) else devices.resolve_device(device)
+    precision = devices.resolve_precision(precision, target)
+    model.to(target)
     if not sentences:
         return np.zeros((0, model.config.hidden_size), dtype=DTYPES[dtype])
     max_length = min(max_length, model_positions(model))
@@ -98,11 +105,12 @@ def embed(model_dir, sentences, *, layer=-1, batch_size=64, max_length=128, dtyp
         from tqdm import tqdm
 
         iterator = tqdm(batches, desc="embed", unit="batch", mininterval=5)
-    with torch.inference_mode():
+    with torch.inference_mode(), devices.autocast(target, precision):
         for index in iterator:
             features = [{key: encoded[key][i] for key in encoded.keys()} for i in index]
             batch = tokenizer.pad(features, padding=True, return_tensors="pt")
-            batch = {key: value for key, value in batch.items() if key in ("input_ids", "attention_mask", "token_type_ids")}
+            batch = {key: value.to(target) for key, value in batch.items()
+                     if key in ("input_ids", "attention_mask", "token_type_ids")}
             output = model(**batch, output_hidden_states=want_all_layers)
             hidden = output.hidden_states[layer] if want_all_layers else output.last_hidden_state
             pooled = mean_pool(hidden.float(), batch["attention_mask"])

@@ -247,11 +247,18 @@ def train_stage(
     precision: str = "fp32",
     head_warmup_steps: int = 0,
     tag: dict | None = None,
+    device="auto",
 ) -> dict:
     """Train one stage from ``init_model``; write the best model to ``out_dir`` (atomically) and
-    return metrics. Checkpoints live in ``work_dir`` so that a killed run resumes from them."""
+    return metrics. Checkpoints live in ``work_dir`` so that a killed run resumes from them.
+    ``device`` (auto | cpu | cuda) and ``precision`` (auto | fp32 | bf16 | fp16) are resolved
+    by :mod:`lemflow.device` (bf16 autocast also on a CPU that has bf16 instructions)."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer, EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
 
+    from . import device as devices
+
+    device = devices.resolve_device(device)
+    precision = devices.resolve_precision(precision, device)
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     tokenizer = AutoTokenizer.from_pretrained(init_model)
     digest = settings_digest({"init": str(init_model), "masking": asdict(masking), "stage": asdict(stage),
@@ -307,6 +314,7 @@ def train_stage(
         data_seed=seed,
         bf16=precision == "bf16",
         fp16=precision == "fp16",
+        use_cpu=device.type == "cpu",
         dataloader_num_workers=0,
         disable_tqdm=False,
         save_only_model=False,
@@ -360,7 +368,8 @@ def train_stage(
         "init_model": str(init_model),
         "masking": asdict(masking),
         "stage_settings": asdict(stage),
-        "precision": precision,
+        **devices.describe(device, precision),
+        "world_size": args.world_size,
         "head_warmup_steps": head_warmup_steps,
         "train_examples": len(train_examples),
         "valid_examples": len(valid_examples),

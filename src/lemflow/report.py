@@ -274,7 +274,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def strategy_order(strategies: Iterable[str], baseline: str) -> list[str]:
     seen = list(dict.fromkeys(strategies))
-    head = [s for s in ("base", baseline) if s in seen]
+    head = [s for s in dict.fromkeys(("base", baseline)) if s in seen]  # once, also when the baseline is the base
     return head + [s for s in seen if s not in head]
 
 

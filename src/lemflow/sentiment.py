@@ -31,6 +31,7 @@ DEFAULT_TRAINING = {
     "max_grad_norm": 1.0,
     "freeze_embeddings": False,
     "class_weighting": "none",
+    "precision": "fp32",
 }
 
 
@@ -167,45 +168,57 @@ def _collate(tokenizer, ids: list[list[int]], idx: list[int]):
     return tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
 
 
-def predict(model, tokenizer, ids: list[list[int]], batch_size: int) -> list[int]:
+def predict(model, tokenizer, ids: list[list[int]], batch_size: int, precision: str = "fp32",
+            device=None) -> list[int]:
+    """Predicted class ids, computed on ``device`` (default: the model's) in ``precision``
+    (lemflow.device.autocast)."""
     import torch
 
+    from .device import autocast
+
     model.eval()
+    device = device if device is not None else next(model.parameters()).device
     predictions: list[int] = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device, precision):
         for idx in _batches(len(ids), batch_size):
-            batch = _collate(tokenizer, ids, idx)
+            batch = _collate(tokenizer, ids, idx).to(device)
             logits = model(**batch).logits
             predictions.extend(logits.argmax(-1).tolist())
     return predictions
 
 
 def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settings: dict, seed: int,
-              progress: bool = True, log=print, keep_model: bool = False) -> dict:
+              progress: bool = True, log=print, keep_model: bool = False, device="auto") -> dict:
     """Fine-tune the encoder in ``model_dir`` (any HF masked-LM or encoder dir) with a fresh
     classification head; select the checkpoint with the best dev macro-F1 (early stopping
     after ``patience`` evaluations without improvement); report dev and test metrics of it.
 
-    ``eval_every`` 0 evaluates once per epoch, N > 0 every N optimiser steps."""
+    ``eval_every`` 0 evaluates once per epoch, N > 0 every N optimiser steps. The model runs
+    on ``device`` (auto | cpu | cuda) with forward passes in ``settings["precision"]``
+    (:mod:`lemflow.device`)."""
     import torch
     from tqdm import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from . import device as devices
+
     cfg = {**DEFAULT_TRAINING, **settings}
+    device = device if isinstance(device, torch.device) else devices.resolve_device(device)
+    precision = devices.resolve_precision(cfg["precision"], device)
     started = time.time()
     torch.manual_seed(seed)
     np.random.seed(seed)
     label2id = {label: i for i, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir), num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
+        str(model_dir), num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id).to(device)
     encoded = {name: _encode(tokenizer, list(frame["text"]), cfg["max_length"]) for name, frame in splits.items()}
     gold = {name: [label2id[x] for x in frame["label"]] for name, frame in splits.items()}
-    train_y = torch.tensor(gold["train"])
+    train_y = torch.tensor(gold["train"]).to(device)
     if cfg["class_weighting"] not in ("none", "balanced"):
         raise ValueError(f"class_weighting must be none or balanced, not {cfg['class_weighting']!r}")
     loss_fn = torch.nn.CrossEntropyLoss(
-        weight=torch.tensor(class_weights(gold["train"], len(labels)), dtype=torch.float)
+        weight=torch.tensor(class_weights(gold["train"], len(labels)), dtype=torch.float).to(device)
         if cfg["class_weighting"] == "balanced" else None)
 
     steps_per_epoch = math.ceil(len(encoded["train"]) / cfg["batch_size"])
@@ -236,8 +249,10 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
         model.train()
         running = 0.0
         for idx in _batches(len(encoded["train"]), cfg["batch_size"], generator):
-            batch = _collate(tokenizer, encoded["train"], idx)
-            loss = loss_fn(model(**batch).logits, train_y[idx])
+            batch = _collate(tokenizer, encoded["train"], idx).to(device)
+            with devices.autocast(device, precision):
+                logits = model(**batch).logits
+            loss = loss_fn(logits.float(), train_y[idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
             optimizer.step()
@@ -248,7 +263,7 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
             bar.update(1)
             if step % eval_every == 0 or step == total_steps:
                 dev = classification_metrics(gold["dev"], predict(model, tokenizer, encoded["dev"],
-                                                                  cfg["eval_batch_size"]), labels)
+                                                                  cfg["eval_batch_size"], precision, device), labels)
                 history.append({"step": step, "epoch": epoch, "train_loss": running / max(1, step - (epoch - 1) * steps_per_epoch),
                                 "dev_macro_f1": dev["macro_f1"], "dev_accuracy": dev["accuracy"]})
                 log(f"step {step} epoch {epoch}: dev macro-F1 {dev['macro_f1']:.4f}")
@@ -267,12 +282,12 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
             break
     bar.close()
     model.load_state_dict(best_state)
-    result = {"seed": seed, "labels": list(labels), "best_step": best_step[0], "best_epoch": best_step[1],
+    result = {"seed": seed, "labels": list(labels), **devices.describe(device, precision), "best_step": best_step[0], "best_epoch": best_step[1],
               "steps": step, "history": history, "settings": cfg,
               "sizes": {name: len(v) for name, v in encoded.items()}}
     for name in ("dev", "test"):
         result[name] = classification_metrics(gold[name], predict(model, tokenizer, encoded[name],
-                                                                  cfg["eval_batch_size"]), labels)
+                                                                  cfg["eval_batch_size"], precision, device), labels)
     result["wall_s"] = round(time.time() - started, 2)
     if keep_model:  # for callers that inspect the fine-tuned model; never serialised
         result["model"] = model

@@ -222,3 +222,105 @@ def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[s
         (tmp / "model_card.md").write_text(card_text, encoding="utf-8")
         (tmp / TRIM_MAP).write_text(json.dumps({**stats, "kept_ids": keep.tolist()}) + "\n", encoding="utf-8")
     return stats
+
+
+# --------------------------------------------------------------------------- train trimmed, publish full
+WEIGHT_FILES = ("config.json", "generation_config.json", "lemflow_base.json", "model_card.md", TRIM_MAP,
+                "training_metrics.json")
+
+
+def read_kept_ids(trimmed_dir) -> np.ndarray:
+    """The old (full-vocabulary) id of every id of a model trimmed by :func:`trim_vocabulary`."""
+    path = Path(trimmed_dir) / TRIM_MAP
+    if not path.exists():
+        raise InputError(path, "missing: not a vocabulary-trimmed model directory")
+    return np.asarray(json.loads(read_text_strict(path))["kept_ids"], dtype=np.int64)
+
+
+def scatter_rows(full_state: dict, trained_state: dict, keep: np.ndarray, vocab_size: int) -> dict:
+    """The full model's state with the trained model's tensors in place: a tensor whose first
+    dimension is the vocabulary (embeddings, tied decoder, decoder bias) gets the trained rows
+    scattered to their old ids (``keep``); its other rows keep the full model's values. Every
+    other tensor is the trained one (same shape required)."""
+    import torch
+
+    missing = sorted(set(full_state) ^ set(trained_state))
+    if missing:
+        raise ValueError(f"the trained and the full model differ in their tensors: {missing[:5]}")
+    index = torch.as_tensor(keep, dtype=torch.long)
+    out = {}
+    for name, full in full_state.items():
+        trained = trained_state[name]
+        if trained.shape == full.shape and (full.dim() == 0 or full.shape[0] != vocab_size or len(keep) == vocab_size):
+            out[name] = trained.detach().clone().to(full.dtype)
+        elif (full.dim() >= 1 and full.shape[0] == vocab_size and trained.shape[0] == len(keep)
+              and trained.shape[1:] == full.shape[1:]):
+            rows = full.detach().clone()
+            rows[index] = trained.detach().to(full.dtype)
+            out[name] = rows
+        else:
+            raise ValueError(f"{name}: trained shape {tuple(trained.shape)} does not fit the full shape "
+                             f"{tuple(full.shape)} with {len(keep)} of {vocab_size} vocabulary rows")
+    return out
+
+
+def publish_full(trained_dir, full_dir, out_dir, *, trimmed_dir=None) -> dict:
+    """Write the encoder trained in ``trained_dir`` to ``out_dir`` with the full base's vocabulary
+    and tokenizer (``full_dir``): trained on a model trimmed by :func:`trim_vocabulary`
+    (``trimmed_dir``, whose ``vocab_trim.json`` maps its ids to the base's), its rows are
+    scattered back into the base's matrices (:func:`scatter_rows`), so the published encoder
+    tokenises any text as the base does and computes what the trained model computes on the
+    trimming corpora. Without ``trimmed_dir`` the trained directory is published as it is
+    (hard links where the file system allows)."""
+    trained_dir, full_dir, out_dir = Path(trained_dir), Path(full_dir), Path(out_dir)
+    if trimmed_dir is None:
+        with atomic_path(out_dir) as tmp:
+            shutil.copytree(trained_dir, tmp, copy_function=_link_or_copy)
+        return {"scattered_from_trim": False}
+    import torch
+    from transformers import AutoModelForMaskedLM
+
+    keep = read_kept_ids(trimmed_dir)
+    full = AutoModelForMaskedLM.from_pretrained(full_dir, local_files_only=True)
+    trained = AutoModelForMaskedLM.from_pretrained(trained_dir, local_files_only=True)
+    vocab_size = full.get_input_embeddings().weight.shape[0]
+    if trained.get_input_embeddings().weight.shape[0] != len(keep):
+        raise InputError(trained_dir, f"has {trained.get_input_embeddings().weight.shape[0]} vocabulary rows, but "
+                                      f"{trimmed_dir / TRIM_MAP} keeps {len(keep)}: not trained from that trim")
+    with torch.no_grad():
+        state = scatter_rows(full.state_dict(), trained.state_dict(), keep, vocab_size)
+        full.load_state_dict(state)
+    full.tie_weights()
+    full.eval()
+    meta_file = trained_dir / "lemflow_base.json"
+    meta = json.loads(read_text_strict(meta_file)) if meta_file.exists() else {}
+    summary = {"scattered_from_trim": True, "vocab_size": int(vocab_size), "trained_rows": int(len(keep)),
+               "trimmed_from": str(trimmed_dir)}
+    meta.pop("vocab_trim", None)
+    meta["published_full_vocabulary"] = summary
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        full.save_pretrained(tmp)
+        for path in sorted(full_dir.iterdir()):  # the base's tokenizer files, unchanged
+            if path.is_file() and path.name not in WEIGHT_FILES and not path.name.startswith(("model", "pytorch_model")):
+                shutil.copy(path, tmp / path.name)
+        for name in ("training_metrics.json",):
+            if (trained_dir / name).exists():
+                shutil.copy(trained_dir / name, tmp / name)
+        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (tmp / "model_card.md").write_text(
+            f"# Continually pre-trained encoder (lemflow)\n\nTrained on a vocabulary trimmed to {len(keep)} of "
+            f"{vocab_size} pieces (the pre-training corpora's); published with the base's full vocabulary and "
+            "tokenizer: the trained rows are scattered back to their ids, every other row keeps the base's "
+            "value. It tokenises any text as the base does.\n", encoding="utf-8")
+    return summary
+
+
+def _link_or_copy(src, dst):
+    import os
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
