@@ -9,38 +9,6 @@ NER_TRANSFORMER_CODE = ("tagger_transformer.py", "device.py", "tagging.py", "con
 TAG_CODE = (*TAGGING_CODE, "gold_tags.py", "tagger_transformer.py", "device.py")
 
 
-def ner_backend(lang):
-    return tagging_language(lang).get("ner_backend", "stanza")
-
-
-def ner_transformer_langs():
-    """Languages whose NEs come from the transformer NER (tagging.languages.<lang>.ner_backend)."""
-    return [lang for lang in all_langs() if ner_backend(lang) == "transformer"]
-
-
-def ner_transformer_model(lang):
-    """[the transformer NER directory of a language] (one joint model or one per language), or []."""
-    if ner_backend(lang) != "transformer":
-        return []
-    return [f"{R}/tagging/transformer/{'joint' if NER_TRANSFORMER.get('joint', True) else lang}"]
-
-
-def ner_group_langs(group):
-    return ner_transformer_langs() if group == "joint" else [group]
-
-
-def ner_transformer_inputs(wildcards):
-    from types import SimpleNamespace
-
-    base = NER_TRANSFORMER.get("base")
-    if base not in config.get("base_encoders", {}):
-        raise ValueError(f"config: tagging.transformer.base must name one of base_encoders "
-                         f"({sorted(config.get('base_encoders', {}))}), got {base!r}")
-    files = sorted({f for lang in ner_group_langs(wildcards.group)
-                    for f in annotation_files(SimpleNamespace(lang=lang))})
-    return {"annotations": files, "base": f"{R}/base/{base}"}
-
-
 rule train_ner_transformer:
     input:
         unpack(ner_transformer_inputs),
@@ -136,11 +104,6 @@ rule tag_mono:
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
         "--outputs {output} --ner-source {params.ner_source} --ner-model {input.ner} > {log} 2>&1"
-
-
-def tagger_report_corpus():
-    """lang:path of every prepared corpus side the tags are made of (the share of gold NEs found)."""
-    return [f"{lang}:{R}/data/{pair}/{split}.{lang}" for pair in PAIRS for lang in pair_langs(pair) for split in TAG_SPLITS]
 
 
 rule tagger_report:
