@@ -121,6 +121,8 @@ rule tagger_report:
         langs=all_langs(),
         ner=[(ner_transformer_model(lang) or ["-"])[0] for lang in all_langs()],
         corpus=tagger_report_corpus(),
+        corpus_max=TAGGING.get("report_corpus_sentences", 0),
+        seed=SEED,
     conda:
         "../envs/main.yaml"
     log:
@@ -129,4 +131,4 @@ rule tagger_report:
         benchpath("tagger_report", "all")
     shell:
         "python {input.script} --models {input.models} --langs {params.langs} --ner-models {params.ner} "
-        "--corpus {params.corpus} --json {output.json} --csv {output.csv} --comparison {output.comparison} > {log} 2>&1"
+        "--corpus {params.corpus} --corpus-max {params.corpus_max} --seed {params.seed} --json {output.json} --csv {output.csv} --comparison {output.comparison} > {log} 2>&1"
