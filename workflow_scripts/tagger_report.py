@@ -27,10 +27,21 @@ COMPARISON = ["language", "ner_backend", "used_for_tags", "heldout_sentences", "
 
 
 def score(ner_tagger, sentences, fallback: str) -> dict:
-    """Entity-level scores of a tagger's NER (or its documented fallback) on gold sentences."""
+    """Entity-level scores of a tagger's NER (or its documented fallback) on gold sentences,
+    overall and per entity type (``by_type``: F1 and gold count)."""
     upos, predicted = ner_tagger.tag([s.words for s in sentences])
     predicted = [complete(u, p, fallback) for u, p in zip(upos, predicted)]
-    return ner_scores([to_bio(s.ner) for s in sentences], predicted)
+    gold = [to_bio(s.ner) for s in sentences]
+    scores = ner_scores(gold, predicted)
+    types = sorted({tag[2:] for tags in gold + predicted for tag in tags if tag != "O"})
+    scores["by_type"] = {}
+    for kind in types:
+        keep = [[t if t[2:] == kind else "O" for t in tags] for tags in gold]
+        found = [[t if t[2:] == kind else "O" for t in tags] for tags in predicted]
+        typed = ner_scores(keep, found)
+        scores["by_type"][kind] = {"f1": typed["f1"], "precision": typed["precision"], "recall": typed["recall"],
+                                   "gold": typed["gold_entities"], "predicted": typed["predicted_entities"]}
+    return scores
 
 
 def corpus_gold(files: list[str], gold: GoldIndex) -> list:
@@ -126,7 +137,7 @@ def main(argv=None):
             comparison.append(row)
             logging.info("%s %s: %s", lang, name, row)
         if used in entry["ner"]:   # the NEs the tags carry (as the report had them before: ner_* at the top)
-            entry.update({f"ner_{k}": v for k, v in entry["ner"][used].items()})
+            entry.update({f"ner_{k}": v for k, v in entry["ner"][used].items() if k != "by_type"})
             entry["ner_sentences"] = len(ner_heldout)
             entry["ner_source"] = "model" if backends[used].has_ner else f"fallback:{fallback}"
         if heldout:
