@@ -171,7 +171,8 @@ def annotation_files(wildcards):
 
 
 def ner_backend(lang):
-    return tagging_language(lang).get("ner_backend", "stanza")
+    # tolerant: the tagger report's inputs are built at parse time, also in configs without tagging
+    return (TAGGING.get("languages", {}).get(lang) or {}).get("ner_backend", "stanza")
 
 
 def ner_transformer_langs():
