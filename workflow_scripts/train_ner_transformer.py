@@ -35,6 +35,12 @@ def main(argv=None):
                                                     float(cfg["dev_fraction"])) for lang in args.langs}
     for lang, parts in data.items():
         logging.info("%s: %s", lang, {name: len(items) for name, items in parts.items()})
+    sizes = {lang: tuple(len(items) for items in parts.values()) for lang, parts in data.items()}
+    if len(set(sizes.values())) > 1:
+        # parallel annotations (multiNER) of equal size get the same seeded split in every language, so
+        # no translation of a held-out sentence is trained on; sources of different sizes do not
+        logging.warning("languages trained together have differently sized NER sources %s: if they are "
+                        "parallel, translations of held-out sentences may be in the training data", sizes)
     with atomic_path(args.outdir) as tmp:
         info = tagger_transformer.train(args.base, data, cfg, args.seed, tmp)
     logging.info("NER model %s: best step %d of %d, dev entity F1 %.4f %s, %.0f s", args.outdir, info["best_step"],
