@@ -3,11 +3,17 @@
 
     .venv/bin/python bench/tagging.py [--n 1000] [--models results/shared/tagging/models]
                                        [--tokenizer results/shared/base/e5]
+                                       [--ner-model results/shared/tagging/transformer/joint]
+                                       [--ner-base results/shared/base/e5 --ner-train 96]
 
 Per language (en, si, ta): stanza tagging with the trained tagger directory (when --models has
 one), gold import (multiNER's own tags matched by normalised text) and lexicon lookup; then
 dictionary building with the offset-mapping path and the piece-wise fallback (ratio printed).
 Without --tokenizer, a SentencePiece unigram tokenizer (8k) is trained on the sentences first.
+Transformer NER (lemflow.tagger_transformer), fp32 vs bf16 autocast side by side: tagging
+throughput of a trained model (--ner-model) and training throughput from a base encoder
+(--ner-base: --ner-train sentences per language, one epoch, whole encoder and top-4-layers
+training, i.e. train_layers 0 and 4).
 Skips (exit 0) when ../shared is absent.
 """
 from __future__ import annotations
@@ -45,6 +51,11 @@ def main(argv=None):
     parser.add_argument("--models", default=str(REPO / "results/shared/tagging/models"))
     parser.add_argument("--tokenizer", default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ner-model", default=str(REPO / "results/shared/tagging/transformer/joint"),
+                        help="a trained transformer NER directory (skipped when absent)")
+    parser.add_argument("--ner-base", default=None, help="base encoder to time transformer NER training from")
+    parser.add_argument("--ner-train", type=int, default=96, help="training sentences per language (--ner-base)")
+    parser.add_argument("--skip-stanza", action="store_true", help="only the transformer NER part")
     args = parser.parse_args(argv)
     if not MULTINER.exists():
         print(f"skipped: {MULTINER} not found")
@@ -58,6 +69,10 @@ def main(argv=None):
     from lemflow.tagging import Annotated, GoldIndex, LexiconTagger, NullTagger, tag_lines
 
     data = {lang: read_multiner(MULTINER, lang)[: args.n] for lang in ("en", "si", "ta")}
+    if Path(args.ner_model).exists() or args.ner_base:
+        bench_transformer_ner(args, data)
+    if args.skip_stanza:
+        return 0
     lines = {lang: [normalise_text(" ".join(words)) for words, _ in sents] for lang, sents in data.items()}
     print(f"multiNER, {args.n} sentences per language, torch threads {args.threads}")
     print(f"{'lang':<5}{'backend':<22}{'sent/s':>10}")
@@ -97,6 +112,51 @@ def main(argv=None):
     for name, tokenizer in tokenizers.items():
         bench_dictionary(name, tokenizer, lines, tagged)
     return 0
+
+
+def bench_transformer_ner(args, data):
+    """Transformer NER tagging and training throughput (sentences/s), fp32 vs bf16 autocast."""
+    from lemflow import tagger_transformer as tt
+    from lemflow.device import cpu_has_bf16
+    from lemflow.tagging import Annotated
+
+    print(f"transformer NER, fp32 vs bf16 autocast (CPU bf16 instructions: {cpu_has_bf16()})")
+    if Path(args.ner_model).exists():
+        print(f"tagging with {args.ner_model}, {args.n} sentences per language")
+        print(f"{'lang':<5}{'fp32 sent/s':>13}{'bf16 sent/s':>13}{'bf16/fp32':>11}{'tag agreement':>15}")
+        for lang, sents in data.items():
+            words = [w for w, _ in sents]
+            out, rates = {}, {}
+            for precision in ("fp32", "bf16"):
+                tagger = tt.TransformerNER(args.ner_model, device="cpu", precision=precision)
+                out[precision], seconds = timed(lambda: tagger.ner(words))
+                rates[precision] = rate(len(words), seconds)
+            same = sum(a == b for x, y in zip(out["fp32"], out["bf16"]) for a, b in zip(x, y))
+            total = sum(len(x) for x in out["fp32"])
+            print(f"{lang:<5}{rates['fp32']:>13.1f}{rates['bf16']:>13.1f}{rates['bf16'] / rates['fp32']:>11.2f}"
+                  f"{same / max(1, total):>15.4f}")
+    if args.ner_base:
+        import tempfile
+
+        split = {lang: {"train": [Annotated(w, ner=t) for w, t in sents[:args.ner_train]],
+                        "dev": [Annotated(w, ner=t) for w, t in sents[args.ner_train:args.ner_train + 16]]}
+                 for lang, sents in data.items()}
+        print(f"\ntraining from {args.ner_base}: {args.ner_train} sentences x {len(split)} languages, 1 epoch, "
+              f"batch 16 (sentences/s of the optimiser steps; caching the frozen layers counted apart)")
+        print(f"{'trained':<14}{'fp32 sent/s':>13}{'bf16 sent/s':>13}{'bf16/fp32':>11}{'fp32 total s':>14}"
+              f"{'bf16 total s':>14}")
+        for layers in (0, 4):
+            rates, totals = {}, {}
+            for precision in ("fp32", "bf16"):
+                with tempfile.TemporaryDirectory() as tmp:
+                    info = tt.train(args.ner_base, split, {"epochs": 1, "batch_size": 16, "train_layers": layers,
+                                                           "precision": precision, "device": "cpu"}, 0, tmp,
+                                    progress=False)
+                rates[precision], totals[precision] = info["train_sentences_per_s"], info["train_seconds"]
+            label = "whole encoder" if layers == 0 else f"top {layers} layers"
+            print(f"{label:<14}{rates['fp32']:>13.2f}{rates['bf16']:>13.2f}{rates['bf16'] / rates['fp32']:>11.2f}"
+                  f"{totals['fp32']:>14.1f}{totals['bf16']:>14.1f}")
+    print()
 
 
 def bench_dictionary(name, tokenizer, lines, tagged):

@@ -218,6 +218,44 @@ def annotation_files(wildcards):
     return sorted(set(files))
 
 
+def ner_backend(lang):
+    # tolerant: the tagger report's inputs are built at parse time, also in configs without tagging
+    return (TAGGING.get("languages", {}).get(lang) or {}).get("ner_backend", "stanza")
+
+
+def ner_transformer_langs():
+    """Languages whose NEs come from the transformer NER (tagging.languages.<lang>.ner_backend)."""
+    return [lang for lang in all_langs() if ner_backend(lang) == "transformer"]
+
+
+def ner_transformer_model(lang):
+    """[the transformer NER directory of a language] (one joint model or one per language), or []."""
+    if ner_backend(lang) != "transformer":
+        return []
+    return [f"{R}/tagging/transformer/{'joint' if TAGGING.get('transformer', {}).get('joint', True) else lang}"]
+
+
+def ner_group_langs(group):
+    return ner_transformer_langs() if group == "joint" else [group]
+
+
+def ner_transformer_inputs(wildcards):
+    from types import SimpleNamespace
+
+    base = TAGGING.get("transformer", {}).get("base")
+    if base not in config.get("base_encoders", {}):
+        raise ValueError(f"config: tagging.transformer.base must name one of base_encoders "
+                         f"({sorted(config.get('base_encoders', {}))}), got {base!r}")
+    files = sorted({f for lang in ner_group_langs(wildcards.group)
+                    for f in annotation_files(SimpleNamespace(lang=lang))})
+    return {"annotations": files, "base": f"{R}/base/{base}"}
+
+
+def tagger_report_corpus():
+    """lang:path of every prepared corpus side the tags are made of (the share of gold NEs found)."""
+    return [f"{lang}:{R}/data/{pair}/{split}.{lang}" for pair in PAIRS for lang in pair_langs(pair) for split in TAG_SPLITS]
+
+
 def tag_files(pair):
     return [f"{R}/tags/{pair}/{split}.{lang}.jsonl" for split in TAG_SPLITS for lang in pair_langs(pair)]
 

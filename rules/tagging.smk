@@ -4,7 +4,36 @@
 TAGGING = config.get("tagging", {})
 TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
 TAGGING_CODE = ("tagging.py", "tagger_stanza.py", "conllu.py", "readers.py", "prepare.py")
-TAG_CODE = (*TAGGING_CODE, "gold_tags.py")
+NER_TRANSFORMER = TAGGING.get("transformer", {})
+NER_TRANSFORMER_CODE = ("tagger_transformer.py", "device.py", "tagging.py", "conllu.py", "readers.py", "prepare.py")
+TAG_CODE = (*TAGGING_CODE, "gold_tags.py", "tagger_transformer.py", "device.py")
+
+
+rule train_ner_transformer:
+    input:
+        unpack(ner_transformer_inputs),
+        script=script("train_ner_transformer.py"),
+        code=pkg(*NER_TRANSFORMER_CODE),
+    output:
+        directory(f"{R}/tagging/transformer/{{group}}"),
+    wildcard_constraints:
+        group="joint|[a-z]{2,3}",
+    threads: NER_TRANSFORMER.get("threads", 1)
+    params:
+        seed=SEED,
+        langs=lambda w: ner_group_langs(w.group),
+        settings=lambda w: as_json({"languages": {lang: tagging_language(lang) for lang in ner_group_langs(w.group)},
+                                    "transformer": {"dev_fraction": TAGGING.get("train", {}).get("dev_fraction", 0.1),
+                                                    **NER_TRANSFORMER}}),
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("train_ner_transformer", "{group}"),
+    benchmark:
+        benchpath("train_ner_transformer", "{group}")
+    shell:
+        "python {input.script} --base {input.base} --langs {params.langs} --settings {params.settings:q} "
+        "--seed {params.seed} --threads {threads} --outdir {output} > {log} 2>&1"
 
 
 rule train_tagger:
@@ -16,7 +45,8 @@ rule train_tagger:
         directory(f"{R}/tagging/models/{{lang}}"),
     params:
         seed=SEED,
-        settings=lambda w: as_json({"language": tagging_language(w.lang), "train": TAGGING.get("train", {}),
+        settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items() if k != "ner_backend"},
+                                    "train": TAGGING.get("train", {}),
                                     "ner_fallback": TAGGING.get("ner_fallback", "propn")}),
     conda:
         "../envs/main.yaml"
@@ -33,6 +63,7 @@ rule tag:
     input:
         texts=lambda w: [f"{R}/data/{w.pair}/{split}.{w.lang}" for split in TAG_SPLITS],
         model=f"{R}/tagging/models/{{lang}}",
+        ner=lambda w: ner_transformer_model(w.lang),
         script=script("tag.py"),
         code=pkg(*TAG_CODE),
     output:
@@ -49,13 +80,15 @@ rule tag:
         benchpath("tag", "{pair}", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output.tags} --gold-outputs {output.gold} --ner-source {params.ner_source} > {log} 2>&1"
+        "--outputs {output.tags} --gold-outputs {output.gold} --ner-source {params.ner_source} "
+        "--ner-model {input.ner} > {log} 2>&1"
 
 
 rule tag_mono:
     input:
         texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
         model=f"{R}/tagging/models/{{lang}}",
+        ner=lambda w: ner_transformer_model(w.lang),
         script=script("tag.py"),
         code=pkg(*TAG_CODE),
     output:
@@ -70,19 +103,26 @@ rule tag_mono:
         benchpath("tag_mono", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output} --ner-source {params.ner_source} > {log} 2>&1"
+        "--outputs {output} --ner-source {params.ner_source} --ner-model {input.ner} > {log} 2>&1"
 
 
 rule tagger_report:
     input:
         models=[f"{R}/tagging/models/{lang}" for lang in all_langs()],
+        ner=sorted({d for lang in all_langs() for d in ner_transformer_model(lang)}),
+        corpus=[entry.split(":", 1)[1] for entry in tagger_report_corpus()],
         script=script("tagger_report.py"),
-        code=pkg(*TAGGING_CODE),
+        code=pkg(*TAGGING_CODE, "tagger_transformer.py", "device.py"),
     output:
         json=f"{R}/tagging/report.json",
         csv=f"{R}/tagging/results.csv",
+        comparison=f"{R}/tagging/ner_backends.csv",
     params:
         langs=all_langs(),
+        ner=[(ner_transformer_model(lang) or ["-"])[0] for lang in all_langs()],
+        corpus=tagger_report_corpus(),
+        corpus_max=TAGGING.get("report_corpus_sentences", 0),
+        seed=SEED,
     conda:
         "../envs/main.yaml"
     log:
@@ -90,6 +130,5 @@ rule tagger_report:
     benchmark:
         benchpath("tagger_report", "all")
     shell:
-        "python {input.script} --models {input.models} --langs {params.langs} --json {output.json} "
-        "--csv {output.csv} > {log} 2>&1"
-
+        "python {input.script} --models {input.models} --langs {params.langs} --ner-models {params.ner} "
+        "--corpus {params.corpus} --corpus-max {params.corpus_max} --seed {params.seed} --json {output.json} --csv {output.csv} --comparison {output.comparison} > {log} 2>&1"

@@ -105,7 +105,12 @@ def test_tagging_and_dictionary_rules(tmp_path):
     assert report["si"]["ner_recall"] == 0.5
     assert report["en"]["note"].startswith("no held-out")
     rows = list(csv.DictReader((out / "tagging/results.csv").open(encoding="utf-8")))
-    assert {(r["pair"], r["metric"]) for r in rows} == {("si", "ner_precision"), ("si", "ner_recall"), ("si", "ner_f1")}
+    assert {(r["pair"], r["metric"]) for r in rows} == {("si", "ner_precision"), ("si", "ner_recall"), ("si", "ner_f1"),
+                                                        ("en", "ner_gold_found_share")}
+    # en: no NER model, so the PROPN fallback's share of the gold NEs of the corpus (gold backend)
+    found = next(r for r in rows if r["metric"] == "ner_gold_found_share")
+    assert found["strategy"] == "fallback:propn" and 0 <= float(found["value"]) <= 1
+    assert report["en"]["corpus"]["fallback:propn"]["sentences"] == 5
     assert rows[0]["task"] == "tagging"
 
     from transformers import AutoTokenizer

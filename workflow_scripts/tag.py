@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Tag prepared text files (one sentence per line) with a language's tagger directory:
 one JSON object per line, {"words", "upos", "ner"} (BIO). With --gold-outputs, the same tags
-with the gold NE annotations (tagger backend gold) in place of the tagger's are written too."""
+with the gold NE annotations (tagger backend gold) in place of the tagger's are written too.
+With --ner-model, the NEs come from that transformer NER directory (train_ner_transformer)."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,8 @@ def main(argv=None):
     parser.add_argument("--ner-source", choices=["auto", "predicted"], default="auto",
                         help="NEs of --outputs: auto = gold annotations where present, else the tagger's; "
                              "predicted = the tagger's")
+    parser.add_argument("--ner-model", nargs="*", default=[],
+                        help="transformer NER directory (its NEs replace the tagger directory's); none = stanza's")
     parser.add_argument("--gold-outputs", nargs="*", default=[],
                         help="tags JSONL with gold NEs where present (one per input; needs a gold backend)")
     args = parser.parse_args(argv)
@@ -33,7 +36,14 @@ def main(argv=None):
     if args.gold_outputs and len(args.gold_outputs) != len(args.inputs):
         parser.error("--inputs and --gold-outputs differ in length")
     inputs = {path: read_lines_strict(path, allow_empty_file=True) for path in args.inputs}  # validate all first
+    if len(args.ner_model) > 1:
+        parser.error("--ner-model takes at most one directory")
     tagger, gold, fallback = load_tagger(args.model, args.lang)
+    if args.ner_model:
+        from lemflow.tagger_transformer import TransformerNER, WithNER
+
+        tagger = WithNER(tagger, TransformerNER(args.ner_model[0]))
+        logging.info("NER: transformer %s", args.ner_model[0])
     if args.gold_outputs and gold is None:
         parser.error(f"--gold-outputs: the tagger {args.model} has no gold annotations (backend gold)")
     used_gold = without_gold_ner(gold) if gold is not None and args.ner_source == "predicted" else gold
