@@ -176,9 +176,9 @@ def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
     config = {k: config[k] for k in ("run_name", "seed", "data")}
     config["results_dir"] = str(tmp_path / "results")
     config["data"]["pairs"] = {"si-en": {"format": "text", "path": str(corpus)}}
-    config["data"]["prepare"].update(valid_fraction=0.1, test_fraction=0.1, dedupe=False)
+    config["data"]["prepare"].update(valid_fraction=0.1, test_fraction=0.1, dedupe=False, min_script_share=0)  # synthetic Latin "si"
     config["encoders"] = [{"bases": ["tiny"], "strategies": []}]
-    config["base_encoders"] = {"tiny": {"source": "path", "path": str(tmp_path / "unused")}}
+    config["base_encoders"] = {"tiny": {"source": "path", "path": str(tiny_base)}}
     language = {"backend": "lexicon", "lexicon": {"pos": str(tmp_path / "pos.tsv")}, "ner_backend": "transformer",
                 "ner": {"train": [{"format": "bio", "path": "X"}], "heldout_fraction": 0.2}}
     config["tagging"] = {
