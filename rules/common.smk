@@ -9,6 +9,7 @@ validate(config, schema="../config/schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lemflow.config_checks import check_config  # noqa: E402
+from lemflow.seeds import seeded_name, split_seeded, training_seed  # noqa: E402
 
 check_config(config, workflow.basedir)
 
@@ -85,8 +86,10 @@ wildcard_constraints:
 # ----------------------------------------------------------------- encoders
 # An encoder is (base, strategy) evaluated on a pair. Strategy "base" is the untouched base
 # encoder; a strategy with `joint: true` trains one model on every pair (model pair "all").
+# With pretrain.seeds (or an entry's seeds) N > 1, pre-training run n > 0 of a strategy is the
+# strategy "<strategy>@s<n>" (lemflow.seeds): its own encoder directory and downstream results.
 def strategy_settings(strategy):
-    return config.get("strategies", {})[strategy]
+    return config.get("strategies", {})[split_seeded(strategy)[0]]
 
 
 def model_pair(strategy, pair):
@@ -113,10 +116,16 @@ def evaluated_encoders(pair, task=None):
         if task is not None and task not in entry.get("tasks", [task]):
             continue
         for base in entry["bases"]:
-            for strategy in ["base", *entry["strategies"]]:
+            for strategy in ["base", *entry_strategies(entry)]:
                 if (base, strategy) not in found:
                     found.append((base, strategy))
     return found
+
+
+def entry_strategies(entry):
+    """An `encoders` entry's strategies, each once per pre-training seed (lemflow.seeds)."""
+    seeds = int(entry.get("seeds", config.get("pretrain", {}).get("seeds", 1)))
+    return [seeded_name(strategy, n) for strategy in entry["strategies"] for n in range(seeds)]
 
 
 def trained_models():
@@ -125,7 +134,7 @@ def trained_models():
     for entry in config.get("encoders", []):
         for pair in entry.get("pairs", PAIRS):
             for base in entry["bases"]:
-                for strategy in entry["strategies"]:
+                for strategy in entry_strategies(entry):
                     key = (base, strategy, model_pair(strategy, pair))
                     if key not in models:
                         models.append(key)
@@ -316,7 +325,7 @@ def stage_settings(stage, base):
     """The pretrain section for one stage of one base: base_encoders.<base>.pretrain.<stage>
     overrides pretrain.<stage> key by key (e.g. more data for a scratch model)."""
     merged = {**PRETRAIN.get(stage, {}), **base_settings(base).get("pretrain", {}).get(stage, {})}
-    return {**{k: v for k, v in PRETRAIN.items() if k not in ("head", "mono", "para")}, stage: merged}
+    return {**{k: v for k, v in PRETRAIN.items() if k not in ("head", "mono", "para", "seeds")}, stage: merged}
 
 
 def stage_params(stage):
@@ -327,7 +336,7 @@ def stage_params(stage):
         mono_source=mono_source(),
         tag=lambda w: as_json({"base": w.base, "strategy": w.strategy, "pair": w.pair}),
         dictionary_root=lambda w: dictionary_root(w.base, w.strategy),
-        seed=SEED,
+        seed=lambda w: training_seed(SEED, split_seeded(w.strategy)[1]),
         results=lambda w: R,
         stage=stage,
     )
@@ -431,7 +440,7 @@ def curation_encoders(pair):
     the curation task, restricted to curation.strategies when given ("base" = untouched base)."""
     wanted = CURATION.get("strategies")
     return [(base, strategy) for base, strategy in evaluated_encoders(pair, "curation")
-            if wanted is None or strategy in wanted]
+            if wanted is None or strategy in wanted]  # "lem" is seed 0 only; "lem@s1" names seed 1
 
 
 def curation_selections(pair):

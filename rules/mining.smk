@@ -2,7 +2,8 @@
 #   mining_corpus        validate an evaluation set; write {lang}.txt (+ ids, gold for comparable corpora)
 #   mining_embed         sentence embeddings of one side with one encoder (.npy, kept as a cache)
 #   mining_eval          mine + evaluate one set with one encoder -> eval.json (+ mined.{mode}.tsv)
-#   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (bootstrap)
+#   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (cluster bootstrap over
+#                        pre-training seeds and documents, exact McNemar; F1 at calibrated thresholds)
 # Evaluation sets: mining.comparable[pair][dataset] = corpus folder; mining.parallel[pair][dataset]
 # = {lang: file}; mining.prepared_test adds the prepared test split of every pair as "prepared_test".
 MINING = config.get("mining", {})
@@ -109,7 +110,7 @@ rule mining_results:
         significance=f"{R}/mining/significance.csv",
     params:
         seed=SEED,
-        settings=as_json({**{key: MINING.get(key) for key in ("bootstrap", "reference_strategy")},
+        settings=as_json({**{key: MINING.get(key) for key in ("bootstrap", "reference_strategy", "calibration")},
                           "comparisons": extra_comparisons()}),
     conda:
         "../envs/main.yaml"

@@ -26,3 +26,14 @@ def check_config(config: dict, basedir: str | Path = ".", check_files: bool = Tr
         check_language(lang, extra, where=f"config data.independent_mono.{lang}")
         if check_files and not Path(path).exists():
             raise InputError(path, f"file does not exist (config data.independent_mono.{lang})")
+    mining = config.get("mining") or {}
+    for pair, sets in (mining.get("calibration") or {}).items():
+        comparable = (mining.get("comparable") or {}).get(pair, {})
+        for test, calibration in sets.items():
+            where = f"config mining.calibration.{pair}.{test}"
+            if test == calibration:
+                raise ValueError(f"{where}: a threshold may not be calibrated on the test set itself")
+            for name in (test, calibration):
+                if name not in comparable:
+                    raise ValueError(f"{where}: {name!r} is not a comparable set of {pair} "
+                                     f"(mining.comparable.{pair}: {sorted(comparable)})")

@@ -93,8 +93,10 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
         key = "chrF" if metric_name.lower().startswith("chrf") else "BLEU"
         for name, result in zip(names, results):
             p_value = result.p_value
-            if p_value is not None and name != names[0] and list(dict(systems)[name]) == baseline_hyps:
-                # sacrebleu's (c + 1) / (n + 1) gives identical systems p ~ 1/(n+1): not a difference
+            if p_value is not None and name != names[0] and (list(dict(systems)[name]) == baseline_hyps
+                                                               or result.score == results[0].score):
+                # sacrebleu's (c + 1) / (n + 1) gives identical systems, or equal scores (e.g. two
+                # systems at BLEU 0 on every resample), p ~ 1/(n+1): equal scores are no difference
                 p_value = 1.0
             out[name][key] = {"score": result.score, "mean": result.mean, "ci": result.ci, "p_value": p_value}
     return out

@@ -134,6 +134,9 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
         "weighted_f1": float(f1_score(y_true, y_pred, labels=ids, average="weighted", zero_division=0)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
     }
+    # share of the most frequent predicted class: 1.0 = a degenerate one-class classifier (the report lists it)
+    out["predicted_majority_share"] = float(np.bincount(np.asarray(y_pred, dtype=int)).max() / len(y_pred)) \
+        if len(y_pred) else float("nan")
     per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
     for label, value in zip(labels, per_class):
         out[f"f1_{label}"] = float(value)
@@ -141,12 +144,18 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
 
 
 def tidy_rows(metrics: dict, *, pair: str, base: str, strategy: str, dataset: str) -> list[dict]:
-    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md)."""
+    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md).
+    A strategy carrying a pre-training seed (``lem@s1``) is reported as ``lem`` with seed
+    ``s1/<fine-tuning seed>``."""
+    from .seeds import split_seeded
+
+    strategy, index = split_seeded(strategy)
+    seed = metrics["seed"] if index == 0 else f"s{index}/{metrics['seed']}"
     rows = []
     for metric, value in metrics["test"].items():
         rows.append({"task": "sentiment", "dataset": dataset, "pair": pair, "base": base,
                      "strategy": strategy, "metric": metric, "value": value,
-                     "ci_low": "", "ci_high": "", "seed": metrics["seed"]})
+                     "ci_low": "", "ci_high": "", "seed": seed})
     return rows
 
 
