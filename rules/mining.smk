@@ -7,6 +7,49 @@
 # Evaluation sets: mining.comparable[pair][dataset] = corpus folder; mining.parallel[pair][dataset]
 # = {lang: file}; mining.prepared_test adds the prepared test split of every pair as "prepared_test".
 MINING = config.get("mining", {})
+SELECT = (MINING.get("embedding") or {}).get("select")
+
+
+def embedding_selection(base):
+    """The prefix/layer choice file of a base (mining.embedding.select), else no input."""
+    return [f"{R}/mining/select/{base}.json"] if SELECT else []
+
+
+def select_arg(input):
+    return f"--select {input.select}" if input.get("select") else ""
+
+
+@register_targets
+def mining_select_targets():
+    return [f"{R}/mining/select/{base}.json" for base in dictionary_bases()] if SELECT else []
+
+
+# The embedding prefix and layer are chosen on development data (the prepared valid splits,
+# never a test set) with the untouched base, for every encoder of that base.
+rule mining_select:
+    input:
+        encoder=f"{R}/base/{{base}}",
+        dev=lambda w: [f for pair in PAIRS for f in prepared_files(pair, ("valid",))],
+        script=script("mining_select.py"),
+        code=pkg("embedding.py", "embedding_select.py", "mining.py"),
+    output:
+        f"{R}/mining/select/{{base}}.json",
+    wildcard_constraints:
+        base=r"[^/]+",
+    params:
+        dev=lambda w: " ".join(f"{pair}={R}/data/{pair}/valid.{pair_langs(pair)[0]},{R}/data/{pair}/valid.{pair_langs(pair)[1]}"
+                               for pair in PAIRS),
+        settings=lambda w: as_json({**{k: v for k, v in (MINING.get("embedding") or {}).items() if k in ("batch_size", "max_length")},
+                                    **(SELECT or {})}),
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("mining_select", "{base}"),
+    benchmark:
+        benchpath("mining_select", "{base}")
+    shell:
+        "python {input.script} --model {input.encoder} --dev {params.dev} --settings {params.settings:q} "
+        "--threads {threads} --out {output} > {log} 2>&1"
 
 
 wildcard_constraints:
@@ -54,13 +97,15 @@ rule mining_embed:
         encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.lang1}-{w.lang2}"),
         text1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
         text2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
+        select=lambda w: embedding_selection(w.base),
         script=script("embed.py"),
         code=pkg("embedding.py"),
     output:
         emb1=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang1}}.npy",
         emb2=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang2}}.npy",
     params:
-        settings=lambda w: as_json(MINING.get("embedding", {})),
+        settings=lambda w: as_json({k: v for k, v in MINING.get("embedding", {}).items() if k != "select"}),
+        select=lambda w, input: select_arg(input),
     conda:
         "../envs/main.yaml"
     log:
@@ -69,7 +114,7 @@ rule mining_embed:
         benchpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
         "python {input.script} --model {input.encoder} --inputs {input.text1} {input.text2} "
-        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} > {log} 2>&1"
+        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} {params.select} > {log} 2>&1"
 
 
 rule mining_eval:

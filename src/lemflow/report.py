@@ -380,6 +380,19 @@ def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
     return md
 
 
+def embedding_selection_table(results_root: str | Path) -> pd.DataFrame:
+    """Every (prefix, layer) candidate's development P@1 per base (R/mining/select/<base>.json)
+    and which one was chosen."""
+    rows = []
+    for path in sorted((Path(results_root) / "mining" / "select").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for c in data["candidates"]:
+            rows.append({"base": path.stem, "prefix": repr(c["prefix"]), "layer": c["layer"],
+                         **{f"P@1 {name}": v for name, v in c["p_at_1"].items()}, "mean P@1": c["mean"],
+                         "chosen": "✔" if {"prefix": c["prefix"], "layer": c["layer"]} == data["chosen"] else ""})
+    return pd.DataFrame(rows)
+
+
 def mining_f1_note(config: dict) -> list[str]:
     """Which comparable set each F1 threshold was calibrated on, or that there is no F1."""
     calibration = (config.get("mining") or {}).get("calibration") or {}
@@ -953,6 +966,13 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
             glance_plots.append(name)
     tables = task_tables(table, settings)
     plots = list(glance_plots)
+    selection = embedding_selection_table(results_root)
+    selection_md = []
+    if not selection.empty:
+        selection.to_csv(out_dir / "tables" / "embedding_selection.csv", index=False)
+        selection_md = ["Embedding prefix and layer (`mining.embedding.select`), chosen per base on the development "
+                        "sets (prepared valid splits; never a test set) by the untouched base's cosine P@1, and used "
+                        "for every encoder of that base:", "", frame_table(selection), ""]
     for task, dataset, metric, _ in tables:
         sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)]
         name = _slug(task, dataset, metric) + ".png"
@@ -997,7 +1017,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     for task, dataset, metric, text in tables:
         if task != current:
             md += [f"## {task}", ""] + (degenerate_nmt_note(table) if task == "nmt" else []) \
-                + (mining_f1_note(config) if task == "mining" else [])
+                + (mining_f1_note(config) + selection_md if task == "mining" else [])
             current = task
         name = _slug(task, dataset, metric) + ".png"
         md += [f"### {task} — {dataset} — {metric}", "",
