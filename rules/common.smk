@@ -451,14 +451,20 @@ def curation_selections(pair):
     return selections
 
 
+def pool_split():
+    """The prepared split the noisy curation pool is made from: `pool` (data.prepare.pool_fraction:
+    pairs no encoder saw in pre-training). None without one."""
+    return "pool" if float(config["data"]["prepare"].get("pool_fraction", 0)) > 0 else None
+
+
 def third_language_files(src, tgt):
-    """Prepared training files of languages outside the pair (wrong-language noise), one per
-    language, from the first configured pair that has it."""
+    """Pool files of languages outside the pair (wrong-language noise), one per language, from
+    the first configured pair that has it (held out from pre-training like the pool)."""
     files = {}
     for other in PAIRS:
         for lang in pair_langs(other):
             if lang not in (src, tgt) and lang not in files:
-                files[lang] = f"{R}/data/{other}/train.{lang}"
+                files[lang] = f"{R}/data/{other}/{pool_split()}.{lang}"
     return [files[lang] for lang in sorted(files)]
 
 
@@ -472,8 +478,14 @@ def noisy_inputs(wildcards):
         if given.get("labels"):
             files.append(given["labels"])
         return {"corpus": files}
+    if pool_split() is None:
+        from lemflow.errors import InputError
+
+        raise InputError("config curation", f"the noisy pool of {pair} would be pre-training data (leakage): set "
+                         "data.prepare.pool_fraction (pairs held out from pre-training) or curation.noisy."
+                         f"{pair} (a corpus by path)")
     third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
-    return {"clean": [f"{R}/data/{pair}/train.{wildcards.src}", f"{R}/data/{pair}/train.{wildcards.tgt}"],
+    return {"clean": [f"{R}/data/{pair}/{pool_split()}.{wildcards.src}", f"{R}/data/{pair}/{pool_split()}.{wildcards.tgt}"],
             "third": third}
 
 
@@ -482,7 +494,7 @@ def noisy_args(wildcards, input):
     given = CURATION.get("noisy", {}).get(pair)
     if given:
         return f"--corpus {shlex.quote(as_json(given))}"
-    args = f"--clean-prefix {R}/data/{pair}/train"
+    args = f"--clean-prefix {R}/data/{pair}/{pool_split()}"
     if input.get("third"):
         third = " ".join(shlex.quote(path) for path in input.third)
         args = f"{args} --third {third}"
