@@ -53,7 +53,7 @@ DEFAULT_METRICS = {
     "sentiment": ["macro_f1", "weighted_f1", "accuracy"],
     "mining": ["per_doc_recall", "global_recall", "per_doc_ap", "global_ap", "per_doc_f1_calibrated",
                "global_f1_calibrated", "p_at_1", "xsim_error"],
-    "curation": ["f1", "precision", "recall"],
+    "curation": ["f1", "precision", "recall", "decision_accuracy"],
     "nmt": ["BLEU", "chrF", "spBLEU"],
 }
 
@@ -391,6 +391,19 @@ def embedding_selection_table(results_root: str | Path) -> pd.DataFrame:
                          **{f"P@1 {name}": v for name, v in c["p_at_1"].items()}, "mean P@1": c["mean"],
                          "chosen": "✔" if {"prefix": c["prefix"], "layer": c["layer"]} == data["chosen"] else ""})
     return pd.DataFrame(rows)
+
+
+def noise_recall_section(table: pd.DataFrame) -> list[str]:
+    """Per noise kind, the share of its pairs each selection left out (curation ``noise_recall_*``)."""
+    sub = table[(table["task"] == "curation") & table["metric"].str.startswith("noise_recall_")]
+    if sub.empty:
+        return []
+    wide = sub.assign(kind=sub["metric"].str.replace("noise_recall_", "", regex=False)).pivot_table(
+        index=["dataset", "pair", "base", "strategy"], columns="kind", values="value", aggfunc="mean").reset_index()
+    wide.columns.name = None
+    return ["Noise recall per kind (share of that kind's pairs the selection left out; the pool is held out from "
+            "pre-training). Selections are tested against the reference strategy with the exact McNemar test on "
+            "their per-pair keep/leave-out decisions (`decision_accuracy`).", "", frame_table(wide), ""]
 
 
 def mining_f1_note(config: dict) -> list[str]:
@@ -1017,7 +1030,8 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     for task, dataset, metric, text in tables:
         if task != current:
             md += [f"## {task}", ""] + (degenerate_nmt_note(table) if task == "nmt" else []) \
-                + (mining_f1_note(config) + selection_md if task == "mining" else [])
+                + (mining_f1_note(config) + selection_md if task == "mining" else []) \
+                + (noise_recall_section(table) if task == "curation" else [])
             current = task
         name = _slug(task, dataset, metric) + ".png"
         md += [f"### {task} — {dataset} — {metric}", "",
