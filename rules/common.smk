@@ -583,7 +583,7 @@ def sentiment_data_files(wildcards):
 
 @register_targets
 def sentiment_targets():
-    return [f"{R}/sentiment/results.csv"] if sentiment_pairs() else []
+    return [f"{R}/sentiment/results.csv", f"{R}/sentiment/significance.csv"] if sentiment_pairs() else []
 
 
 # ----------------------------------------------------------------- report helpers (rules/report.smk)
