@@ -411,6 +411,25 @@ def mining_embeddings(w):
     return {"emb1": f"{stem}.{lang1}.npy", "emb2": f"{stem}.{lang2}.npy"}
 
 
+def embedding_select_settings():
+    """mining.embedding.select (prefix/layer candidates chosen on development data), or None."""
+    return (MINING.get("embedding") or {}).get("select")
+
+
+def embedding_selection(base):
+    """The prefix/layer choice file of a base (mining.embedding.select), else no input."""
+    return [f"{R}/mining/select/{base}.json"] if embedding_select_settings() else []
+
+
+def select_arg(input):
+    return f"--select {input.select}" if input.get("select") else ""
+
+
+@register_targets
+def mining_select_targets():
+    return [f"{R}/mining/select/{base}.json" for base in dictionary_bases()] if embedding_select_settings() else []
+
+
 def mining_evaluations():
     return [
         f"{R}/mining/{base}/{strategy}/{pair}/{kind}/{dataset}/eval.json"

@@ -7,21 +7,6 @@
 # Evaluation sets: mining.comparable[pair][dataset] = corpus folder; mining.parallel[pair][dataset]
 # = {lang: file}; mining.prepared_test adds the prepared test split of every pair as "prepared_test".
 MINING = config.get("mining", {})
-SELECT = (MINING.get("embedding") or {}).get("select")
-
-
-def embedding_selection(base):
-    """The prefix/layer choice file of a base (mining.embedding.select), else no input."""
-    return [f"{R}/mining/select/{base}.json"] if SELECT else []
-
-
-def select_arg(input):
-    return f"--select {input.select}" if input.get("select") else ""
-
-
-@register_targets
-def mining_select_targets():
-    return [f"{R}/mining/select/{base}.json" for base in dictionary_bases()] if SELECT else []
 
 
 # The embedding prefix and layer are chosen on development data (the prepared valid splits,
@@ -40,7 +25,7 @@ rule mining_select:
         dev=lambda w: " ".join(f"{pair}={R}/data/{pair}/valid.{pair_langs(pair)[0]},{R}/data/{pair}/valid.{pair_langs(pair)[1]}"
                                for pair in PAIRS),
         settings=lambda w: as_json({**{k: v for k, v in (MINING.get("embedding") or {}).items() if k in ("batch_size", "max_length")},
-                                    **(SELECT or {})}),
+                                    **(embedding_select_settings() or {})}),
     conda:
         "../envs/main.yaml"
     log:

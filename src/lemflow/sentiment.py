@@ -352,7 +352,7 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
         if not keys:
             continue
         test = mcnemar_pooled([(system_runs[k][0], ref_runs[k][0]) for k in keys])
-        for position, metric in ((2, "accuracy"), (1, "macro_f1")):
+        for position, metric in ((2, "accuracy"),):  # McNemar tests per-text correctness: accuracy, not macro-F1
             value = float(np.mean([system_runs[k][position] for k in keys]))
             ref_value = float(np.mean([ref_runs[k][position] for k in keys]))
             rows.append({"task": "sentiment", "dataset": dataset.get(pair, "codemixed"), "pair": pair, "base": base,
