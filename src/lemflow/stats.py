@@ -100,7 +100,9 @@ def cluster_bootstrap(a_runs, b_runs, clusters=None, *, samples: int = 10000, se
     diffs = np.empty(samples)
     for start in range(0, samples, batch):
         m = min(batch, samples - start)
-        weights = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=m).astype(np.float64)
+        # cluster counts of m resamples of n_clusters draws with replacement (one flat bincount)
+        draws = rng.integers(0, n_clusters, size=(m, n_clusters)) + n_clusters * np.arange(m)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=m * n_clusters).reshape(m, n_clusters).astype(np.float64)
         units = weights @ sizes                                     # (m,) units drawn
         per_seed_a = (weights @ sums_a.T) / units[:, None]          # (m, seeds_a)
         per_seed_b = (weights @ sums_b.T) / units[:, None]
