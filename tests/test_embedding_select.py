@@ -32,3 +32,22 @@ def test_select_finds_the_layer_that_aligns_translations():
     assert result["chosen"] == {"prefix": "", "layer": -2}
     best = [c for c in result["candidates"] if c["layer"] == -2 and c["prefix"] == ""][0]
     assert best["p_at_1"]["dev"] == 1.0 and all(c["mean"] < 0.5 for c in result["candidates"] if c is not best)
+    assert "significantly better" in result["reason"]
+
+
+def test_select_keeps_the_default_when_the_gain_is_noise():
+    """One more sentence right on a small development set is no reason to leave the default."""
+    src, tgt = [f"s{i}" for i in range(20)], [f"t{i}" for i in range(20)]
+    eye = np.eye(20, dtype=np.float32)
+
+    def embed_fn(texts, *, prefix, layer):
+        idx = [int(t[1:]) for t in texts]
+        if texts[0].startswith("t"):  # targets: candidate -1 aligns 10 sentences, candidate -2 aligns 11
+            k = 10 if layer == -1 else 11
+            idx = [i if i < k else (i + 1) % 20 if i + 1 >= k else i + 1 for i in idx]
+        return eye[idx]
+
+    result = select(candidate_grid([None], [-1, -2]), {"dev": (src, tgt)}, embed_fn, lambda p: p or "")
+    means = [c["mean"] for c in result["candidates"]]
+    assert means[1] > means[0]
+    assert result["chosen"] == {"prefix": "", "layer": -1} and "not significantly" in result["reason"]

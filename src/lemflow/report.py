@@ -389,7 +389,8 @@ def embedding_selection_table(results_root: str | Path) -> pd.DataFrame:
         for c in data["candidates"]:
             rows.append({"base": path.stem, "prefix": repr(c["prefix"]), "layer": c["layer"],
                          **{f"P@1 {name}": v for name, v in c["p_at_1"].items()}, "mean P@1": c["mean"],
-                         "chosen": "✔" if {"prefix": c["prefix"], "layer": c["layer"]} == data["chosen"] else ""})
+                         "chosen": f"✔ {data.get('reason', '')}".strip()
+                         if {"prefix": c["prefix"], "layer": c["layer"]} == data["chosen"] else ""})
     return pd.DataFrame(rows)
 
 
