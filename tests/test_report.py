@@ -347,3 +347,18 @@ def test_degenerate_systems_left_out_of_glance_and_counts(tmp_path):
     assert counts["compared"] == 1  # sentiment lem_ne only: lem degenerate, nmt's baseline degenerate
     assert text.count("degenerate") == 2
 
+
+
+def test_primary_without_variance_has_no_mdd(tmp_path):
+    from lemflow.report import primary_family
+
+    results, sig_path = _primary_run(tmp_path, [1.0, 0.5, 0.5])
+    frame = pd.read_csv(sig_path)
+    frame.loc[0, "se"] = 0.0
+    frame.to_csv(sig_path, index=False)
+    rows = [r for r in csv.reader(open(results, encoding="utf-8"))][1:]
+    rows = [[*r[:6], 0.5, *r[7:]] if r[2] == "si-en" else r for r in rows]  # equal scores on si-en
+    write_csv(results, rows)
+    settings = ReportSettings(primary=[{"task": "mining", "pair": "si-en", "metric": "per_doc_recall", "strategy": "lem"}])
+    family = primary_family(aggregate(read_results([results])), read_significance([sig_path]), settings)
+    assert math.isnan(family["mdd"].iloc[0]) and family["verdict"].iloc[0].startswith("equal, without variance")

@@ -529,13 +529,17 @@ def primary_family(agg: pd.DataFrame, significance: pd.DataFrame, settings: Repo
     frame["p_holm"] = np.nan
     frame.loc[usable, "p_holm"] = holm(frame.loc[usable, "p_value"].tolist())
     m = int((usable & frame["p_value"].notna()).sum()) or 1
-    frame["mdd"] = [minimum_detectable_difference(se, settings.alpha / m, settings.power) for se in frame["se"]]
+    # no resampling variance (e.g. both systems found nothing): no detectable difference to state
+    frame["mdd"] = [minimum_detectable_difference(se, settings.alpha / m, settings.power) if se > 0 else float("nan")
+                    for se in frame["se"]]
     verdicts = []
     for r in frame.itertuples(index=False):
         if r.degenerate:
             verdicts.append("degenerate system: not compared")
         elif math.isnan(r.p_holm):
             verdicts.append("not testable")
+        elif r.se == 0 and r.delta == 0:
+            verdicts.append("equal, without variance on either side (nothing to test; MDD undefined)")
         elif r.p_holm < settings.alpha:
             better = direction(r.delta, settings.lower_better(r.metric))
             verdicts.append(f"{better} (Holm p < {settings.alpha:g})")
