@@ -258,7 +258,8 @@ def test_probe_mcnemar_rows_identical_systems_and_seeded_names():
 
     runs = [run("mlm_tlm", 1, [0, 1, 2, 0, 0, 0]), run("mlm_tlm@s1", 1, [0, 1, 2, 0, 0, 0]),
             run("same", 1, [0, 1, 2, 0, 0, 0]), run("same@s1", 1, [0, 1, 2, 0, 0, 0]),
-            run("lem", 1, [0, 1, 2, 0, 1, 2]), run("lem@s1", 1, [0, 1, 2, 0, 1, 2])]
+            run("lem", 1, [0, 1, 2, 0, 1, 2]), run("lem@s1", 1, [0, 1, 2, 0, 1, 2]),
+            run("lem", 2, [0, 1, 2, 0, 1, 2]), run("mlm_tlm", 2, [0, 1, 2, 0, 0, 0])]  # a second probe seed: not counted
     rows = {(r["strategy"], r["metric"]): r for r in mcnemar_rows(runs, reference="mlm_tlm", dataset={})}
     assert rows[("same", "accuracy")]["p_value"] == 1.0 and rows[("same", "accuracy")]["runs"] == 2
     assert ("lem", "macro_f1") not in rows  # macro-F1 is left to Welch's test over seeds

@@ -331,7 +331,9 @@ def probe(model_dir: str | Path, splits: dict, labels: Sequence[str], settings: 
 def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: float = 0.05) -> list[dict]:
     """Significance rows (report format) for runs that kept their test predictions (the probe):
     every strategy against ``reference`` of the same pair and base, exact McNemar on per-text
-    correctness, pooled over runs paired by (pre-training seed, probe seed) (lemflow.stats)."""
+    correctness, pooled over pre-training seeds (lemflow.stats). Probe seeds only reorder the
+    solver's samples, so their predictions are (nearly) the same: one run per pre-training seed
+    (the lowest probe seed) enters the test, else the same discordant texts would count again."""
     from .seeds import split_seeded
     from .stats import mcnemar_pooled
 
@@ -341,8 +343,9 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
             continue
         strategy, index = split_seeded(run["strategy"])
         correct = [int(p == g) for p, g in zip(run["test_predictions"], run["test_gold"])]
-        by_system.setdefault((run["pair"], run["base"], strategy), {})[(index, run["seed"])] = (
-            correct, run["test"]["macro_f1"], run["test"]["accuracy"])
+        runs_of = by_system.setdefault((run["pair"], run["base"], strategy), {})
+        if index not in runs_of or run["seed"] < runs_of[index][3]:
+            runs_of[index] = (correct, run["test"]["macro_f1"], run["test"]["accuracy"], run["seed"])
     rows = []
     for (pair, base, strategy), system_runs in sorted(by_system.items()):
         ref_runs = by_system.get((pair, base, reference))
