@@ -6,6 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lemflow.config_checks import check_config, validate_schema  # noqa: E402
 from lemflow.errors import ConfigError, failed_job_messages, job_warnings  # noqa: E402
+from lemflow.seeds import seeded_name, split_seeded, training_seed  # noqa: E402
 
 
 def _check_workflow_config():
@@ -116,8 +117,10 @@ wildcard_constraints:
 # ----------------------------------------------------------------- encoders
 # An encoder is (base, strategy) evaluated on a pair. Strategy "base" is the untouched base
 # encoder; a strategy with `joint: true` trains one model on every pair (model pair "all").
+# With pretrain.seeds (or an entry's seeds) N > 1, pre-training run n > 0 of a strategy is the
+# strategy "<strategy>@s<n>" (lemflow.seeds): its own encoder directory and downstream results.
 def strategy_settings(strategy):
-    return config.get("strategies", {})[strategy]
+    return config.get("strategies", {})[split_seeded(strategy)[0]]
 
 
 def model_pair(strategy, pair):
@@ -144,7 +147,7 @@ def evaluated_encoders(pair, task=None):
         if task is not None and task not in entry.get("tasks", [task]):
             continue
         for base in entry["bases"]:
-            for strategy in ["base", *entry["strategies"]]:
+            for strategy in ["base", *entry_strategies(entry)]:
                 if (base, strategy) not in found:
                     found.append((base, strategy))
     return found
@@ -167,13 +170,19 @@ def reference_strategy(configured, strategies, where):
     return fallback
 
 
+def entry_strategies(entry):
+    """An `encoders` entry's strategies, each once per pre-training seed (lemflow.seeds)."""
+    seeds = int(entry.get("seeds", config.get("pretrain", {}).get("seeds", 1)))
+    return [seeded_name(strategy, n) for strategy in entry["strategies"] for n in range(seeds)]
+
+
 def trained_models():
     """(base, strategy, model_pair) of every model that continual pre-training must produce."""
     models = []
     for entry in config.get("encoders", []):
         for pair in entry.get("pairs", PAIRS):
             for base in entry["bases"]:
-                for strategy in entry["strategies"]:
+                for strategy in entry_strategies(entry):
                     key = (base, strategy, model_pair(strategy, pair))
                     if key not in models:
                         models.append(key)
@@ -422,7 +431,7 @@ def stage_settings(stage, base):
     """The pretrain section for one stage of one base: base_encoders.<base>.pretrain.<stage>
     overrides pretrain.<stage> key by key (e.g. more data for a scratch model)."""
     merged = {**PRETRAIN.get(stage, {}), **base_settings(base).get("pretrain", {}).get(stage, {})}
-    return {**{k: v for k, v in PRETRAIN.items() if k not in ("head", "mono", "para")}, stage: merged}
+    return {**{k: v for k, v in PRETRAIN.items() if k not in ("head", "mono", "para", "seeds")}, stage: merged}
 
 
 def stage_params(stage):
@@ -433,7 +442,7 @@ def stage_params(stage):
         mono_source=mono_source(),
         tag=lambda w: as_json({"base": w.base, "strategy": w.strategy, "pair": w.pair}),
         dictionary_root=lambda w: dictionary_root(w.base, w.strategy),
-        seed=SEED,
+        seed=lambda w: training_seed(SEED, split_seeded(w.strategy)[1]),
         results=lambda w: R,
         stage=stage,
     )
@@ -508,6 +517,25 @@ def mining_embeddings(w):
     return {"emb1": f"{stem}.{lang1}.npy", "emb2": f"{stem}.{lang2}.npy"}
 
 
+def embedding_select_settings():
+    """mining.embedding.select (prefix/layer candidates chosen on development data), or None."""
+    return (MINING.get("embedding") or {}).get("select")
+
+
+def embedding_selection(base):
+    """The prefix/layer choice file of a base (mining.embedding.select), else no input."""
+    return [f"{R}/mining/select/{base}.json"] if embedding_select_settings() else []
+
+
+def select_arg(input):
+    return f"--select {input.select}" if input.get("select") else ""
+
+
+@register_targets
+def mining_select_targets():
+    return [f"{R}/mining/select/{base}.json" for base in dictionary_bases()] if embedding_select_settings() else []
+
+
 def mining_evaluations():
     return [
         f"{R}/mining/{base}/{strategy}/{pair}/{kind}/{dataset}/eval.json"
@@ -537,7 +565,7 @@ def curation_encoders(pair):
     the curation task, restricted to curation.strategies when given ("base" = untouched base)."""
     wanted = CURATION.get("strategies")
     return [(base, strategy) for base, strategy in evaluated_encoders(pair, "curation")
-            if wanted is None or strategy in wanted]
+            if wanted is None or strategy in wanted]  # "lem" is seed 0 only; "lem@s1" names seed 1
 
 
 def curation_selections(pair):
@@ -548,14 +576,20 @@ def curation_selections(pair):
     return selections
 
 
+def pool_split():
+    """The prepared split the noisy curation pool is made from: `pool` (data.prepare.pool_fraction:
+    pairs no encoder saw in pre-training). None without one."""
+    return "pool" if float(config["data"]["prepare"].get("pool_fraction", 0)) > 0 else None
+
+
 def third_language_files(src, tgt):
-    """Prepared training files of languages outside the pair (wrong-language noise), one per
-    language, from the first configured pair that has it."""
+    """Pool files of languages outside the pair (wrong-language noise), one per language, from
+    the first configured pair that has it (held out from pre-training like the pool)."""
     files = {}
     for other in PAIRS:
         for lang in pair_langs(other):
             if lang not in (src, tgt) and lang not in files:
-                files[lang] = f"{R}/data/{other}/train.{lang}"
+                files[lang] = f"{R}/data/{other}/{pool_split()}.{lang}"
     return [files[lang] for lang in sorted(files)]
 
 
@@ -569,8 +603,14 @@ def noisy_inputs(wildcards):
         if given.get("labels"):
             files.append(given["labels"])
         return {"corpus": files}
+    if pool_split() is None:
+        from lemflow.errors import InputError
+
+        raise InputError("config curation", f"the noisy pool of {pair} would be pre-training data (leakage): set "
+                         "data.prepare.pool_fraction (pairs held out from pre-training) or curation.noisy."
+                         f"{pair} (a corpus by path)")
     third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
-    return {"clean": [f"{R}/data/{pair}/train.{wildcards.src}", f"{R}/data/{pair}/train.{wildcards.tgt}"],
+    return {"clean": [f"{R}/data/{pair}/{pool_split()}.{wildcards.src}", f"{R}/data/{pair}/{pool_split()}.{wildcards.tgt}"],
             "third": third}
 
 
@@ -579,7 +619,7 @@ def noisy_args(wildcards, input):
     given = CURATION.get("noisy", {}).get(pair)
     if given:
         return f"--corpus {shlex.quote(as_json(given))}"
-    args = f"--clean-prefix {R}/data/{pair}/train"
+    args = f"--clean-prefix {R}/data/{pair}/{pool_split()}"
     if input.get("third"):
         third = " ".join(shlex.quote(path) for path in input.third)
         args = f"{args} --third {third}"
@@ -668,7 +708,7 @@ def sentiment_data_files(wildcards):
 
 @register_targets
 def sentiment_targets():
-    return [f"{R}/sentiment/results.csv"] if sentiment_pairs() else []
+    return [f"{R}/sentiment/results.csv", f"{R}/sentiment/significance.csv"] if sentiment_pairs() else []
 
 
 # ----------------------------------------------------------------- report helpers (rules/report.smk)

@@ -50,6 +50,7 @@ rule curation_score:
     input:
         noisy=rules.curation_noisy.output,
         encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.src}-{w.tgt}"),
+        select=lambda w: embedding_selection(w.base),
         script=script("curate.py"),
         code=pkg("curation.py", "noise.py", "embedding.py", "mining.py"),
     output:
@@ -66,6 +67,7 @@ rule curation_score:
         settings=lambda w: as_json(curation_settings()),
         prefix=lambda w: f"{R}/curation/{w.src}-{w.tgt}/noisy",
         outdir=lambda w: f"{R}/curation/{w.base}/{w.strategy}/{w.src}-{w.tgt}",
+        select=lambda w, input: select_arg(input),
     conda:
         "../envs/main.yaml"
     log:
@@ -75,7 +77,7 @@ rule curation_score:
     shell:
         "OMP_NUM_THREADS={threads} python {input.script} --pair {wildcards.src}-{wildcards.tgt} "
         "--noisy-prefix {params.prefix} --model-dir {input.encoder} --settings {params.settings:q} "
-        "--seed {params.seed} --outdir {params.outdir} > {log} 2>&1"
+        "--seed {params.seed} --outdir {params.outdir} {params.select} > {log} 2>&1"
 
 
 rule curation_random:

@@ -18,6 +18,9 @@ rule prepare:
         mono_train=f"{R}/data/{{src}}-{{tgt}}/mono.train.tsv",
         mono_valid=f"{R}/data/{{src}}-{{tgt}}/mono.valid.tsv",
         stats=f"{R}/data/{{src}}-{{tgt}}/stats.json",
+        # data.prepare.pool_fraction > 0: pairs held out from pre-training (the curation pool)
+        **({"pool_src": f"{R}/data/{{src}}-{{tgt}}/pool.{{src}}", "pool_tgt": f"{R}/data/{{src}}-{{tgt}}/pool.{{tgt}}"}
+           if float(config["data"]["prepare"].get("pool_fraction", 0)) > 0 else {}),
     wildcard_constraints:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",

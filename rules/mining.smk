@@ -2,10 +2,39 @@
 #   mining_corpus        validate an evaluation set; write {lang}.txt (+ ids, gold for comparable corpora)
 #   mining_embed         sentence embeddings of one side with one encoder (.npy, kept as a cache)
 #   mining_eval          mine + evaluate one set with one encoder -> eval.json (+ mined.{mode}.tsv)
-#   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (bootstrap)
+#   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (cluster bootstrap over
+#                        pre-training seeds and documents, exact McNemar; F1 at calibrated thresholds)
 # Evaluation sets: mining.comparable[pair][dataset] = corpus folder; mining.parallel[pair][dataset]
 # = {lang: file}; mining.prepared_test adds the prepared test split of every pair as "prepared_test".
 MINING = config.get("mining", {})
+
+
+# The embedding prefix and layer are chosen on development data (the prepared valid splits,
+# never a test set) with the untouched base, for every encoder of that base.
+rule mining_select:
+    input:
+        encoder=f"{R}/base/{{base}}",
+        dev=lambda w: [f for pair in PAIRS for f in prepared_files(pair, ("valid",))],
+        script=script("mining_select.py"),
+        code=pkg("embedding.py", "embedding_select.py", "mining.py"),
+    output:
+        f"{R}/mining/select/{{base}}.json",
+    wildcard_constraints:
+        base=r"[^/]+",
+    params:
+        dev=lambda w: " ".join(f"{pair}={R}/data/{pair}/valid.{pair_langs(pair)[0]},{R}/data/{pair}/valid.{pair_langs(pair)[1]}"
+                               for pair in PAIRS),
+        settings=lambda w: as_json({**{k: v for k, v in (MINING.get("embedding") or {}).items() if k in ("batch_size", "max_length")},
+                                    **(embedding_select_settings() or {})}),
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("mining_select", "{base}"),
+    benchmark:
+        benchpath("mining_select", "{base}")
+    shell:
+        "python {input.script} --model {input.encoder} --dev {params.dev} --settings {params.settings:q} "
+        "--threads {threads} --out {output} > {log} 2>&1"
 
 
 wildcard_constraints:
@@ -53,13 +82,15 @@ rule mining_embed:
         encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.lang1}-{w.lang2}"),
         text1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
         text2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
+        select=lambda w: embedding_selection(w.base),
         script=script("embed.py"),
         code=pkg("embedding.py"),
     output:
         emb1=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang1}}.npy",
         emb2=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang2}}.npy",
     params:
-        settings=lambda w: as_json(MINING.get("embedding", {})),
+        settings=lambda w: as_json({k: v for k, v in MINING.get("embedding", {}).items() if k != "select"}),
+        select=lambda w, input: select_arg(input),
     conda:
         "../envs/main.yaml"
     log:
@@ -68,7 +99,7 @@ rule mining_embed:
         benchpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
         "python {input.script} --model {input.encoder} --inputs {input.text1} {input.text2} "
-        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} > {log} 2>&1"
+        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} {params.select} > {log} 2>&1"
 
 
 rule mining_eval:
@@ -109,7 +140,7 @@ rule mining_results:
         significance=f"{R}/mining/significance.csv",
     params:
         seed=SEED,
-        settings=as_json({"bootstrap": MINING.get("bootstrap"), "comparisons": extra_comparisons(),
+        settings=as_json({"bootstrap": MINING.get("bootstrap"), "calibration": MINING.get("calibration"), "comparisons": extra_comparisons(),
                           "reference_strategy": reference_strategy(
                               MINING.get("reference_strategy"),
                               [s for pair in PAIRS for _, s in evaluated_encoders(pair, "mining")],

@@ -50,7 +50,7 @@ rule sentiment_train:
         encoder=lambda w: encoder_dir(w.base, w.strategy, w.pair),
         split=rules.sentiment_split.output,
         script=script("sentiment.py"),
-        code=pkg("sentiment.py", "readers.py"),
+        code=pkg("sentiment.py", "readers.py", "embedding.py", "seeds.py"),
     output:
         metrics=expand(
             f"{R}/sentiment/{{base}}/{{strategy}}/{{pair}}/seed{{seed}}/metrics.json",
@@ -59,7 +59,8 @@ rule sentiment_train:
         ),
     params:
         results=lambda w: R,
-        settings=lambda w: as_json(sentiment_config().get("training", {})),
+        settings=lambda w: as_json({**sentiment_config().get("training", {}), "mode": sentiment_config().get("mode", "finetune"),
+                                    **({"probe": sentiment_config()["probe"]} if sentiment_config().get("probe") else {})}),
         seeds=" ".join(str(s) for s in sentiment_seeds()),
     conda:
         "../envs/main.yaml"
@@ -78,10 +79,12 @@ rule sentiment_results:
     input:
         metrics=sentiment_metrics_files(),
         script=script("sentiment.py"),
-        code=pkg("sentiment.py"),
+        code=pkg("sentiment.py", "seeds.py", "stats.py"),
     output:
         results=f"{R}/sentiment/results.csv",
+        significance=f"{R}/sentiment/significance.csv",
     params:
+        reference=(config.get("report") or {}).get("baseline", "mlm_tlm"),
         datasets=lambda w: as_json({p: s.get("dataset", "codemixed") for p, s in sentiment_config().get("pairs", {}).items()}),
     conda:
         "../envs/main.yaml"
@@ -91,5 +94,6 @@ rule sentiment_results:
         benchpath("sentiment_results", "all")
     shell:
         "python {input.script} collect --dataset {params.datasets:q} --output {output.results} "
+        "--significance {output.significance} --reference {params.reference} "
         "{input.metrics} > {log} 2>&1"
 

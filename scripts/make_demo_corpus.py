@@ -926,6 +926,17 @@ def main(argv=None):
         for name, split in zip(("train", "dev", "test"), stratified_split(rng, rows)):
             write_csv(out / "sentiment" / pair / f"{name}.csv", split)
 
+    # A second, smaller comparable corpus per pair (generated last, so the sets above are
+    # unchanged): the calibration set of mining.calibration (margin threshold for F1), never
+    # the test set.
+    for i, (l1, l2) in enumerate((("si", "en"), ("ta", "en"), ("si", "ta"))):
+        side, gold = make_comparable(rng, seen, l1, l2, n_docs=12, n_unmatched=2, base_id=4000 + 1000 * i)
+        d = out / "comparable" / f"{l1}-{l2}" / "DemoWire"
+        for lang in (l1, l2):
+            write_text(d / f"{lang}.tsv", "".join(f"{sid}\t{text}\n" for sid, text in side[lang]))
+        write_text(d / "gold.tsv", "".join(f"{a}\t{b}\n" for a, b in gold))
+        counts[f"{l1}-{l2} calibration"] = (len(side[l1]), len(side[l2]), len(gold))
+
     write_counts(out)
     print(f"templates={len(TEMPLATES)} parallel={len(parallel)} train={len(train)} heldout={len(held)}")
     for pair, (a, b, g) in counts.items():

@@ -184,3 +184,22 @@ def test_given_noisy_corpus_with_and_without_labels(tmp_path):
                              "--corpus", json.dumps(spec), "--settings", "{}", "--seed", "1", "--out-prefix",
                              str(tmp_path / "out3" / "noisy")], capture_output=True, text=True)
     assert result.returncode != 0 and "web.labels: 2 labels for 3 pairs" in result.stderr
+
+
+def test_decisions_noise_recall_per_kind_and_mcnemar():
+    from lemflow.curation import selection_quality
+    from lemflow.nmt_eval import curation_mcnemar, curation_metrics
+
+    labels = ["clean", "clean", "misaligned", "clean", "fragment", "misaligned"]
+    good = selection_quality([0, 1, 3], labels)      # keeps exactly the clean pairs
+    bad = selection_quality([0, 2, 4], labels)       # keeps two noisy pairs, leaves out two clean ones (4 wrong)
+    assert good["decisions"] == "111111" and bad["decisions"] == "100001"
+    metrics = curation_metrics(bad)
+    assert metrics["decision_accuracy"] == pytest.approx(2 / 6)
+    assert metrics["noise_recall_misaligned"] == 0.5 and metrics["noise_recall_fragment"] == 0.0
+    by_system = {("b", "mlm_tlm"): {"selection": {"sizes": {"3": bad}}},
+                 ("b", "lem"): {"selection": {"sizes": {"3": good}}},
+                 ("b", "same"): {"selection": {"sizes": {"3": bad}}}}
+    rows = {r["strategy"]: r for r in curation_mcnemar(by_system, 3, "si-en", "mlm_tlm", 0.05, 1)}
+    assert rows["lem"]["p_value"] == pytest.approx(2 * 0.5 ** 4)  # 4 discordant pairs, all won by lem
+    assert rows["same"]["p_value"] == 1.0 and rows["same"]["difference"] == 0.0

@@ -24,6 +24,7 @@ def tiny_setup(tmp_path, nmt_updates=6):
     corpus = {"format": "text", "path": str(tmp_path / "corpus")}
     config["data"]["pairs"] = {"si-en": corpus, "ta-en": corpus}
     config["data"]["prepare"]["min_script_share"] = 0  # synthetic words ("si12 si3") in no real script
+    config["data"]["prepare"]["pool_fraction"] = 0.5  # the pool: held out from pre-training
     config["encoders"] = [{"bases": ["scratch"], "strategies": []}]
     config["curation"].update(pairs=["si-en"], sizes=[40, 60], strategies=["base"], noise={"rate": 0.5})
     config["nmt"].update(reference_strategy="base", bootstrap_samples=50)
@@ -56,7 +57,22 @@ def test_dry_run_plans_curation_and_nmt(tmp_path):
     assert counts.get("curation_noisy") == 1 and counts.get("curation_score") == 1
     assert counts.get("curation_random") == 1
     assert counts.get("nmt_train") == 4 and counts.get("nmt_translate") == 4 and counts.get("nmt_results") == 1
-    assert "results/cur/data/ta-en/train.ta" in log  # wrong-language noise from the third language
+    assert "results/cur/data/ta-en/pool.ta" in log  # wrong-language noise from the third language
+    # the noisy pool is made of pairs held out from pre-training (no leakage): pool files, never train
+    noisy_job = next(line for line in log[log.index("rule curation_noisy:"):].splitlines() if "input:" in line)
+    assert "results/cur/data/si-en/pool.si" in noisy_job and "train." not in noisy_job
+
+
+def test_curation_without_a_held_out_pool_is_refused(tmp_path):
+    config, out = tiny_setup(tmp_path)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["data"]["prepare"]["pool_fraction"] = 0.0
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config), "-n",
+                           str(out / "nmt" / "results.csv")], cwd=REPO, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode != 0 and "would be pre-training data (leakage)" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow

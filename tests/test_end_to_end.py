@@ -39,12 +39,14 @@ def tiny_config(results_dir: Path, with_nmt: bool) -> dict:
     config["pretrain"]["mono"] = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-3, "patience": 1}
     config["pretrain"]["para"] = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-3, "patience": 1}
     config["mining"]["comparable"] = {"si-en": {"DemoNews": f"{D}/comparable/si-en/DemoNews"}}
+    config["mining"]["calibration"] = {}  # one comparable set: no calibration set, so no F1
     config["mining"]["bootstrap"] = {"samples": 100, "confidence": 0.95}
     config["sentiment"]["pairs"] = {"si-en": config["sentiment"]["pairs"]["si-en"]}
     config["sentiment"]["seeds"] = 1
     config["sentiment"]["training"].update(epochs=1, max_length=32)
     if with_nmt:
         config["curation"].update(pairs=["si-en"], sizes=[50])
+        config["data"]["prepare"]["pool_fraction"] = 0.35  # 56 held-out pool pairs for top-50
         config["nmt"]["train"].update(max_update=20, max_epoch=20, validate_interval=10)
         config["nmt"]["spm"] = {"vocab_size": 300}
         config["nmt"]["bootstrap_samples"] = 100

@@ -6,8 +6,9 @@ from hypothesis import strategies as st
 
 from lemflow import mining
 from lemflow.mining import Mined, knn, mine, mine_grouped, pair_margin_scores, retrieval_accuracy
-from lemflow.mining_eval import (bootstrap_ci, bootstrap_indices, evaluate_comparable, evaluate_parallel,
-                                 gold_flags, paired_bootstrap, precision_recall_f1, tabulate)
+from lemflow.mining_eval import (average_precision, best_threshold, bootstrap_ci, bootstrap_indices,
+                                 calibrated_metrics, evaluate_comparable, evaluate_parallel, f1_at, gold_flags,
+                                 paired_bootstrap, precision_recall_f1, tabulate)
 
 
 def unit(rng, n, d):
@@ -190,13 +191,55 @@ def test_evaluate_comparable_planted_pairs():
     for a, b in gold:
         y[b] = noisy_copy(rng, x[a:a + 1], 0.2)[0]
     docs = [f"doc{i // per_doc}" for i in range(len(x))]
-    metrics, flags, mined = evaluate_comparable(x, y, gold, docs, docs, threshold=1.3)
+    metrics, flags, mined = evaluate_comparable(x, y, gold, docs, docs)
     for mode in ("global", "per_doc"):
         assert metrics[f"{mode}_recall"] > 0.95
-        assert metrics[f"{mode}_precision"] > 0.6  # small documents: random leftovers get high margins
+        assert metrics[f"{mode}_ap"] > 0.9  # planted pairs rank above the leftovers
+        assert not any(k.endswith("_f1") or k.endswith("_precision") for k in metrics)  # no uncalibrated F1
         assert flags[f"{mode}_recall"].mean() == pytest.approx(metrics[f"{mode}_recall"])
         assert set(mined[mode].pairs()) >= {g for g, f in zip(gold, flags[f"{mode}_recall"]) if f}
-    assert metrics["global_precision"] > 0.85
+
+
+def test_intersect_is_the_default_and_never_finds_more_than_max():
+    rng = np.random.default_rng(3)
+    x, y = unit(rng, 60, 16), unit(rng, 70, 16)
+    assert set(mine(x, y).pairs()) == set(mine(x, y, candidates="intersect").pairs())
+    assert len(mine(x, y, candidates="intersect")) <= len(mine(x, y, candidates="max"))
+
+
+def test_average_precision_by_hand():
+    # ranking: gold, non-gold, gold; 3 gold pairs in all (one is no candidate)
+    assert average_precision([3.0, 2.0, 1.0], [1, 0, 1], 3) == pytest.approx((1 / 1 + 2 / 3) / 3)
+    assert average_precision([1.0, 2.0], [1, 1], 2) == 1.0
+    assert average_precision([], [], 2) == 0.0
+
+
+def test_best_threshold_maximises_f1_and_keeps_ties_together():
+    scores, gold = [1.5, 1.4, 1.3, 1.2, 1.1], [1, 1, 0, 1, 0]
+    threshold, f1 = best_threshold(scores, gold, 3)
+    # keep 2: P 1, R 2/3 -> 0.8; keep 4: P 3/4, R 1 -> 0.857
+    assert threshold == 1.2 and f1 == pytest.approx(6 / 7)
+    assert f1_at(scores, gold, 3, threshold)["f1"] == pytest.approx(f1)
+    t, _ = best_threshold([1.0, 1.0, 0.5], [1, 0, 1], 2)  # a threshold keeps every tie of its score
+    assert t in (1.0, 0.5)
+
+
+def test_calibration_never_sees_test_labels():
+    """The calibrated threshold depends on the calibration set only: changing (even inverting)
+    the test set's gold labels moves its F1, never the threshold."""
+    rng = np.random.default_rng(5)
+    calib = {"ranking": {"global": {"score": sorted(rng.random(40) + 1, reverse=True),
+                                    "gold": (rng.random(40) < 0.6).astype(int).tolist(), "n_gold": 30}}}
+    scores = sorted(rng.random(50) + 1, reverse=True)
+    labels = (rng.random(50) < 0.5).astype(int)
+    test = {"ranking": {"global": {"score": scores, "gold": labels.tolist(), "n_gold": 40}}}
+    flipped = {"ranking": {"global": {"score": scores, "gold": (1 - labels).tolist(), "n_gold": 40}}}
+    a, b = calibrated_metrics(test, calib, "Calib"), calibrated_metrics(flipped, calib, "Calib")
+    assert a["global_threshold_calibrated"] == b["global_threshold_calibrated"]
+    assert a["global_threshold_calibrated"] == best_threshold(**{"scores": calib["ranking"]["global"]["score"],
+                                                                "is_gold": calib["ranking"]["global"]["gold"],
+                                                                "n_gold": 30})[0]
+    assert a["global_f1_calibrated"] != b["global_f1_calibrated"] and a["calibrated_on"] == "Calib"
 
 
 def test_bootstrap_ci_and_paired_significance():
@@ -220,20 +263,53 @@ def test_bootstrap_ci_and_paired_significance():
 def test_tabulate_rows_and_significance():
     flags_ref = np.array([1, 0, 1, 0] * 50)
     flags_lem = np.array([1, 1, 1, 0] * 50)
+    clusters = [f"d{i // 4}" for i in range(200)]
     evals = [
-        {"dataset": "D", "pair": "si-en", "base": "b", "strategy": "mlm_tlm",
-         "metrics": {"global_recall": 0.5, "global_f1": 0.3}, "flags": {"global_recall": flags_ref.tolist()}},
-        {"dataset": "D", "pair": "si-en", "base": "b", "strategy": "lem",
-         "metrics": {"global_recall": 0.75, "global_f1": 0.4}, "flags": {"global_recall": flags_lem.tolist()}},
+        {"dataset": "D", "pair": "si-en", "base": "b", "strategy": "mlm_tlm", "clusters": clusters,
+         "metrics": {"global_recall": 0.5, "global_ap": 0.3}, "flags": {"global_recall": flags_ref.tolist()}},
+        {"dataset": "D", "pair": "si-en", "base": "b", "strategy": "lem", "clusters": clusters,
+         "metrics": {"global_recall": 0.75, "global_ap": 0.4}, "flags": {"global_recall": flags_lem.tolist()}},
     ]
-    rows, sig = tabulate(evals, seed=13, samples=500)
+    rows, sig = tabulate(evals, seed=13, samples=2000)
     assert len(rows) == 4
     recall_rows = [r for r in rows if r["metric"] == "global_recall"]
-    assert all(r["ci_low"] < r["value"] < r["ci_high"] for r in recall_rows)
-    assert all(r["ci_low"] == "" for r in rows if r["metric"] == "global_f1")
+    assert all(r["ci_low"] <= r["value"] <= r["ci_high"] for r in recall_rows)  # every document alike: tight
+    assert all(r["ci_low"] == "" for r in rows if r["metric"] == "global_ap")
     assert len(sig) == 1 and sig[0]["strategy"] == "lem" and sig[0]["significant"]
-    assert sig[0]["difference"] == pytest.approx(0.25)
-    assert tabulate(evals, seed=13, samples=500) == (rows, sig)
+    assert sig[0]["difference"] == pytest.approx(0.25) and sig[0]["clusters"] == 50
+    assert sig[0]["p_value"] == pytest.approx(1 / 2001)  # every document gains: resolves to 1/(samples+1)
+    assert (sig[0]["only_strategy"], sig[0]["only_reference"]) == (50, 0)
+    assert sig[0]["mcnemar_p"] == pytest.approx(2 * 0.5 ** 50)
+    assert tabulate(evals, seed=13, samples=2000) == (rows, sig)
+
+
+def test_tabulate_pools_pretraining_seeds():
+    """Strategies named with a pre-training seed (lem@s1) are one strategy with two seeds: one
+    result row per seed, one test over both seeds; identical systems give p = 1."""
+    rng = np.random.default_rng(2)
+    runs = {name: (rng.random(120) < 0.6).astype(int).tolist() for name in ("mlm_tlm", "mlm_tlm@s1")}
+    evals = []
+    for strategy in ("mlm_tlm", "mlm_tlm@s1", "lem", "lem@s1"):
+        flags = runs[strategy.replace("lem", "mlm_tlm") if strategy.startswith("lem") else strategy]
+        evals.append({"dataset": "D", "pair": "si-en", "base": "b", "strategy": strategy,
+                      "metrics": {"per_doc_recall": float(np.mean(flags))}, "flags": {"per_doc_recall": flags}})
+    rows, sig = tabulate(evals, seed=1, samples=500)
+    assert sorted((r["strategy"], r["seed"]) for r in rows) == [("lem", 0), ("lem", 1), ("mlm_tlm", 0), ("mlm_tlm", 1)]
+    assert len(sig) == 1 and sig[0]["seeds"] == 2 and sig[0]["reference_seeds"] == 2
+    assert sig[0]["p_value"] == 1.0 and sig[0]["mcnemar_p"] == 1.0 and not sig[0]["significant"]
+
+
+def test_tabulate_calibrated_f1_only_with_a_calibration_set():
+    def ev(dataset, scores, gold):
+        return {"dataset": dataset, "pair": "si-en", "base": "b", "strategy": "lem", "metrics": {"global_recall": 1.0},
+                "flags": {}, "ranking": {"global": {"score": scores, "gold": gold, "n_gold": sum(gold)}}}
+    evals = [ev("Test", [2.0, 1.9, 1.0], [1, 1, 0]), ev("Calib", [3.0, 1.8, 1.2], [1, 1, 0])]
+    rows, _ = tabulate(evals, seed=1, samples=100, calibration={"si-en": {"Test": "Calib"}})
+    got = {(r["dataset"], r["metric"]): r["value"] for r in rows}
+    assert got[("Test", "global_threshold_calibrated")] == 1.8 and got[("Test", "global_f1_calibrated")] == 1.0
+    assert not any(m.endswith("_calibrated") for d, m in got if d == "Calib")
+    rows, _ = tabulate(evals, seed=1, samples=100)
+    assert not any(r["metric"].endswith("_calibrated") for r in rows)
 
 
 def test_mined_helpers():

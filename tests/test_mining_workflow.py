@@ -70,7 +70,7 @@ def test_scripts_chain(tmp_path, encoder):
         "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
     emb = np.load(tmp_path / "si.npy")
     assert emb.shape == (6, 32) and emb.dtype == np.float16
-    settings = {"k": 4, "candidates": "max", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}
+    settings = {"k": 4, "candidates": "intersect", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}
     evals = []
     for strategy in ("mlm_tlm", "lem"):
         out = tmp_path / strategy
@@ -81,6 +81,7 @@ def test_scripts_chain(tmp_path, encoder):
         evals.append(out / "eval.json")
         result = json.loads((out / "eval.json").read_text(encoding="utf-8"))
         assert len(result["flags"]["global_recall"]) == 3
+        assert len(result["clusters"]) == 3 and set(result["ranking"]) == {"global", "per_doc"}
         rows = list(csv.DictReader((out / "mined.per_doc.tsv").open(encoding="utf-8"), delimiter="\t"))
         assert rows and all(r["si_id"].split("_")[1] == r["en_id"].split("_")[1] for r in rows)
         assert [float(r["margin"]) for r in rows] == sorted((float(r["margin"]) for r in rows), reverse=True)
@@ -89,9 +90,10 @@ def test_scripts_chain(tmp_path, encoder):
         "--seed", 3, "--results", tmp_path / "results.csv", "--significance", tmp_path / "sig.csv")
     table = list(csv.DictReader((tmp_path / "results.csv").open(encoding="utf-8")))
     assert list(table[0]) == ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
-    assert {r["metric"] for r in table} >= {"global_recall", "per_doc_recall", "global_f1", "per_doc_precision"}
+    assert {r["metric"] for r in table} >= {"global_recall", "per_doc_recall", "global_ap", "per_doc_ap"}
+    assert not any("f1" in r["metric"] for r in table)  # no calibration set: no F1
     sig = list(csv.DictReader((tmp_path / "sig.csv").open(encoding="utf-8")))
-    assert {r["strategy"] for r in sig} == {"lem"} and len(sig) == 4  # 2 modes x (recall, recall at threshold)
+    assert {r["strategy"] for r in sig} == {"lem"} and len(sig) == 2  # 2 modes x recall
 
 
 def test_mine_rejects_misaligned_embeddings(tmp_path, encoder):

@@ -60,6 +60,17 @@ def test_paired_bootstrap_deterministic_and_sensible():
         assert r["mean"] - r["ci"] <= r["score"] <= r["mean"] + r["ci"] + 1e-6
 
 
+def test_paired_bootstrap_equal_zero_scores_give_p_one():
+    """Two different systems that both score BLEU 0 (every hypothesis empty or wrong) are equal,
+    not "significantly different" at p = 1/(n+1)."""
+    refs = [[f"sentence number {i} is here" for i in range(30)]]
+    empty = [""] * 30
+    wrong = [f"zzz{i}" for i in range(30)]
+    a = nmt_eval.paired_bootstrap(("ref", empty), [("other", wrong)], refs, n_samples=100, seed=2)
+    assert a["ref"]["BLEU"]["score"] == a["other"]["BLEU"]["score"] == 0.0
+    assert a["other"]["BLEU"]["p_value"] == 1.0
+
+
 def test_parse_generate_orders_by_id_and_keeps_empty_hypotheses():
     out = "S-1\tx\nD-1\t-0.5\tsecond\nH-1\t-0.5\tsecond\nD-0\t-0.1\tfirst one\nD-2\t-1.0\t\nother line\n"
     assert nmt.parse_generate(out, 3) == ["first one", "second", ""]

@@ -75,3 +75,22 @@ def test_prepare_mono():
     splits, counts = prepare_mono(lines, PrepareSettings(valid_fraction=0.34), seed=1)
     assert counts["after_dedupe"] == 3
     assert sorted(splits["train"] + splits["valid"]) == ["a b", "c d", "e f g"]
+
+
+def test_pool_is_disjoint_from_pretraining_splits():
+    """The curation pool (pool_fraction) holds pairs no pre-training split has; valid and test
+    are the same as without a pool, and pool + train is the old train."""
+    from lemflow.prepare import PrepareSettings, prepare_pairs
+
+    pairs = [(f"src sentence {i}", f"tgt sentence {i}") for i in range(200)]
+    with_pool = prepare_pairs(pairs, PrepareSettings(pool_fraction=0.25), seed=5).splits
+    without = prepare_pairs(pairs, PrepareSettings(), seed=5).splits
+    pool = set(with_pool["pool"])
+    assert len(pool) == 50
+    for split in ("train", "valid"):  # what pre-training reads
+        assert not pool & set(with_pool[split])
+        assert not {s for s, _ in pool} & {s for s, _ in with_pool[split]}
+        assert not {t for _, t in pool} & {t for _, t in with_pool[split]}
+    assert with_pool["valid"] == without["valid"] and with_pool["test"] == without["test"]
+    assert sorted(with_pool["train"] + with_pool["pool"]) == sorted(without["train"])
+    assert "pool" not in without

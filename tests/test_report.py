@@ -264,3 +264,101 @@ def test_degenerate_nmt_warning_names_the_systems():
     assert "1 of 2 NMT systems" in note and "e5/mlm_tlm si-en (100%)" in note and "e5/lem" not in note
     assert degenerate_nmt_note(pd.DataFrame(rows[1:])) == []
     assert ReportSettings().lower_better("empty_hypotheses")
+
+
+# --------------------------------------------------------------------------- issue 18: primary family, degenerate systems
+def test_welch_zero_variance_is_not_testable(tmp_path):
+    rows = [["sentiment", "c", "si-en", "s", strategy, "macro_f1", v, "", "", seed]
+            for strategy, v in (("mlm_tlm", 0.0), ("lem", 0.2)) for seed in (1, 2)]
+    table = compare(aggregate(read_results([write_csv(tmp_path / "r.csv", rows)])), read_significance([]),
+                    ReportSettings())
+    lem = table[table.strategy == "lem"].iloc[0]
+    assert lem["test"].startswith("welch: not testable") and lem["significant"] is None and math.isnan(lem["p_value"])
+    assert welch_p([0.3, 0.3], [0.3, 0.3]) == 1.0
+
+
+def _primary_run(tmp_path, p_values):
+    rows, sig = [], []
+    for pair, p in zip(("si-en", "ta-en", "si-ta"), p_values):
+        for strategy, v in (("mlm_tlm", 0.5), ("lem", 0.55)):
+            for seed in (0, 1):
+                rows.append(["mining", "News", pair, "s", strategy, "per_doc_recall", v, 0.4, 0.6, seed])
+        sig.append({"task": "mining", "dataset": "News", "pair": pair, "base": "s", "strategy": "lem",
+                    "reference": "mlm_tlm", "metric": "per_doc_recall", "p_value": p, "significant": p < 0.05,
+                    "se": 0.02, "seeds": 2, "reference_seeds": 2, "samples": 10000, "ci_low": 0.01, "ci_high": 0.09,
+                    "mcnemar_p": p})
+    results = write_csv(tmp_path / "mining" / "results.csv", rows)
+    sig_path = tmp_path / "mining" / "significance.csv"
+    pd.DataFrame(sig).to_csv(sig_path, index=False)
+    return results, sig_path
+
+
+def test_primary_family_holm_and_mdd(tmp_path):
+    from lemflow.report import primary_family
+    from lemflow.stats import holm, minimum_detectable_difference
+
+    results, sig_path = _primary_run(tmp_path, [0.01, 0.04, 0.03])
+    settings = ReportSettings(primary=[{"task": "mining", "pair": pair, "metric": "per_doc_recall", "strategy": "lem"}
+                                       for pair in ("si-en", "ta-en", "si-ta")])
+    agg = aggregate(read_results([results]))
+    family = primary_family(agg, read_significance([sig_path]), settings)
+    assert list(family["pair"]) == ["si-en", "ta-en", "si-ta"]
+    assert family["p_holm"].tolist() == pytest.approx(holm([0.01, 0.04, 0.03]))
+    assert family["p_holm"].tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert family["mdd"].iloc[0] == pytest.approx(minimum_detectable_difference(0.02, 0.05 / 3, 0.8))
+    assert family["verdict"].iloc[0].startswith("better") and family["verdict"].iloc[1].startswith("no difference")
+    out = tmp_path / "report"
+    build_report([results], tmp_path, out, {"pretrain": {"seeds": 2}}, settings, significance_files=[sig_path])
+    text = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert "## Primary comparisons (pre-registered, Holm-corrected)" in text and "p Holm" in text and "MDD" in text
+    assert "## At a glance (exploratory)" in text and "`pretrain.seeds`: 2" in text
+    assert "F1: none" in text  # no mining.calibration in this config
+    summary = pd.read_csv(out / "tables" / "summary.csv")
+    lem = summary[summary.strategy == "lem"]
+    assert set(lem["family"]) == {"primary"} and set(summary[summary.strategy == "mlm_tlm"]["family"]) == {"exploratory"}
+
+
+def test_one_seed_says_test_sampling_only(tmp_path):
+    results, sig_path = _primary_run(tmp_path, [0.01, 0.5, 0.5])
+    pd.read_csv(sig_path).assign(seeds=1, reference_seeds=1).to_csv(sig_path, index=False)
+    settings = ReportSettings(primary=[{"task": "mining", "pair": "si-en", "metric": "per_doc_recall", "strategy": "lem"}])
+    out = tmp_path / "report"
+    build_report([results], tmp_path, out, {}, settings, significance_files=[sig_path])
+    text = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert "covers test sampling only" in text and "One pre-training seed" in text
+
+
+def test_degenerate_systems_left_out_of_glance_and_counts(tmp_path):
+    from lemflow.report import degenerate_systems, glance
+
+    rows = []
+    for strategy, share, f1 in (("mlm_tlm", 0.5, 0.4), ("lem", 1.0, 0.2), ("lem_ne", 0.6, 0.5)):
+        for seed in (1, 2):
+            rows.append(["sentiment", "c", "si-en", "s", strategy, "macro_f1", f1, "", "", seed])
+            rows.append(["sentiment", "c", "si-en", "s", strategy, "predicted_majority_share", share, "", "", seed])
+    for strategy, empty in (("mlm_tlm", 0.9), ("lem", 0.0)):
+        rows.append(["nmt", "t@top5", "si-en", "s", strategy, "BLEU", 1.0, "", "", 1])
+        rows.append(["nmt", "t@top5", "si-en", "s", strategy, "empty_hypotheses", empty, "", "", 1])
+    table = compare(aggregate(read_results([write_csv(tmp_path / "r.csv", rows)])), read_significance([]),
+                    ReportSettings())
+    degenerate = degenerate_systems(table)
+    assert sorted(zip(degenerate["task"], degenerate["strategy"])) == [("nmt", "mlm_tlm"), ("sentiment", "lem")]
+    text, counts = glance(table, ReportSettings(), degenerate)
+    assert counts["compared"] == 1  # sentiment lem_ne only: lem degenerate, nmt's baseline degenerate
+    assert text.count("degenerate") == 2
+
+
+
+def test_primary_without_variance_has_no_mdd(tmp_path):
+    from lemflow.report import primary_family
+
+    results, sig_path = _primary_run(tmp_path, [1.0, 0.5, 0.5])
+    frame = pd.read_csv(sig_path)
+    frame.loc[0, "se"] = 0.0
+    frame.to_csv(sig_path, index=False)
+    rows = [r for r in csv.reader(open(results, encoding="utf-8"))][1:]
+    rows = [[*r[:6], 0.5, *r[7:]] if r[2] == "si-en" else r for r in rows]  # equal scores on si-en
+    write_csv(results, rows)
+    settings = ReportSettings(primary=[{"task": "mining", "pair": "si-en", "metric": "per_doc_recall", "strategy": "lem"}])
+    family = primary_family(aggregate(read_results([results])), read_significance([sig_path]), settings)
+    assert math.isnan(family["mdd"].iloc[0]) and family["verdict"].iloc[0].startswith("equal, without variance")

@@ -230,3 +230,41 @@ def test_balanced_weighting_runs(encoder):
     with pytest.raises(ValueError, match="class_weighting"):
         fine_tune(encoder, splits, ["Negative", "Neutral", "Positive"], {"class_weighting": "x"}, seed=1,
                   progress=False, log=lambda *a: None)
+
+
+# ------------------------------------------------------------------ linear probe (issue 18)
+def test_probe_on_frozen_features_learns_and_keeps_predictions(encoder):
+    from lemflow.sentiment import probe
+
+    splits = {"train": synthetic(90, 0), "dev": synthetic(30, 1), "test": synthetic(30, 2)}
+    labels = ["Negative", "Neutral", "Positive"]
+    runs = probe(encoder, splits, labels, {"max_length": 16, "probe": {"C": 10.0}}, [3, 4], log=lambda *a: None)
+    assert [r["seed"] for r in runs] == [3, 4] and all(r["mode"] == "probe" for r in runs)
+    assert runs[0]["test"]["accuracy"] > 0.6  # a random tiny encoder's mean-pooled words separate the toy classes
+    assert len(runs[0]["test_predictions"]) == 30 and runs[0]["sizes"]["train"] == 90
+    assert runs[0]["test"]["predicted_majority_share"] < 1.0
+    again = probe(encoder, splits, labels, {"max_length": 16, "probe": {"C": 10.0}}, [3], log=lambda *a: None)
+    assert again[0]["test_predictions"] == runs[0]["test_predictions"]  # seeded
+
+
+def test_probe_mcnemar_rows_identical_systems_and_seeded_names():
+    from lemflow.sentiment import mcnemar_rows
+
+    def run(strategy, seed, predictions):
+        gold = [0, 1, 2, 0, 1, 2]
+        correct = sum(p == g for p, g in zip(predictions, gold)) / 6
+        return {"pair": "si-en", "base": "b", "strategy": strategy, "seed": seed, "test_predictions": predictions,
+                "test_gold": gold, "test": {"macro_f1": correct, "accuracy": correct}}
+
+    runs = [run("mlm_tlm", 1, [0, 1, 2, 0, 0, 0]), run("mlm_tlm@s1", 1, [0, 1, 2, 0, 0, 0]),
+            run("same", 1, [0, 1, 2, 0, 0, 0]), run("same@s1", 1, [0, 1, 2, 0, 0, 0]),
+            run("lem", 1, [0, 1, 2, 0, 1, 2]), run("lem@s1", 1, [0, 1, 2, 0, 1, 2]),
+            run("lem", 2, [0, 1, 2, 0, 1, 2]), run("mlm_tlm", 2, [0, 1, 2, 0, 0, 0])]  # a second probe seed: not counted
+    rows = {(r["strategy"], r["metric"]): r for r in mcnemar_rows(runs, reference="mlm_tlm", dataset={})}
+    assert rows[("same", "accuracy")]["p_value"] == 1.0 and rows[("same", "accuracy")]["runs"] == 2
+    assert ("lem", "macro_f1") not in rows  # macro-F1 is left to Welch's test over seeds
+    lem = rows[("lem", "accuracy")]
+    assert (lem["only_strategy"], lem["only_reference"]) == (4, 0)  # 2 texts x 2 pre-training seeds
+    assert lem["p_value"] == pytest.approx(2 * 0.5 ** 4) and lem["difference"] == pytest.approx(2 / 6)
+    tidy = tidy_rows({"seed": 13, "test": {"accuracy": 0.5}}, pair="si-en", base="b", strategy="lem@s1", dataset="x")
+    assert tidy[0]["strategy"] == "lem" and tidy[0]["seed"] == "s1/13"

@@ -27,6 +27,8 @@ def main(argv=None):
                         help="JSON: {sizes: [N...], k, embed: {layer, batch_size, max_length, prefix}}")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--outdir", required=True)
+    parser.add_argument("--select", default=None,
+                        help="JSON written by mining_select.py: its chosen prefix and layer replace embed's")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     src, tgt = args.pair.split("-")
@@ -46,6 +48,9 @@ def main(argv=None):
 
         torch.manual_seed(args.seed)
         embed = settings.get("embed", {})
+        if args.select:  # prefix and layer chosen on development data
+            with open(args.select, encoding="utf-8") as handle:
+                embed = {**embed, **json.load(handle)["chosen"]}
         prefix = encoder_prefix(args.model_dir, embed.get("prefix"))
         logging.info("scoring %d pairs with %s (prefix %r)", len(noisy_src), args.model_dir, prefix)
         scores = score_pairs(args.model_dir, noisy_src, noisy_tgt, k=settings.get("k", 4),

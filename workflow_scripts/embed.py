@@ -19,11 +19,16 @@ def main(argv=None):
     parser.add_argument("--outputs", nargs="+", required=True, help=".npy files (n x d), one per input")
     parser.add_argument("--settings", default="{}", help="JSON: layer, batch_size, max_length, dtype, prefix (null: the model's lemflow_base.json prefix)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--select", default=None,
+                        help="JSON written by mining_select.py: its chosen prefix and layer replace the settings'")
     args = parser.parse_args(argv)
     if len(args.inputs) != len(args.outputs):
         parser.error("--inputs and --outputs differ in length")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = json.loads(args.settings)
+    if args.select:  # prefix and layer chosen on development data
+        with open(args.select, encoding="utf-8") as handle:
+            settings.update(json.load(handle)["chosen"])
     if settings.get("prefix") is None:  # not configured: the model's own (lemflow_base.json), else none
         settings["prefix"] = model_prefix(args.model)
     if args.threads:

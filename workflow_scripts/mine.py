@@ -2,7 +2,8 @@
 """Mine one evaluation set with one encoder's embeddings and evaluate it.
 
 comparable: global and per-document mining, mined pairs as TSV (every candidate, with its
-margin and a `kept` flag for the threshold), recall/precision/F1 against gold;
+margin and a `kept` flag for the optional threshold), recall and average precision against gold,
+the margin ranking (for threshold calibration) and the document of every gold pair (its cluster);
 parallel: P@1 and xsim error rate. Writes eval.json (metrics and per-unit 0/1 flags that the
 results step bootstraps).
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from lemflow.errors import InputError
 from lemflow.io import atomic_open, read_lines_strict, write_json
-from lemflow.mining_eval import evaluate_comparable, evaluate_parallel, load_embeddings
+from lemflow.mining_eval import evaluate_comparable, evaluate_parallel, load_embeddings, ranking
 from lemflow.readers import doc_id
 
 
@@ -56,14 +57,22 @@ def main(argv=None):
             raise InputError(corpus / "gold.tsv", "no gold pairs to evaluate against")
         metrics, flags, mined = evaluate_comparable(
             x, y, gold, [doc_id(s) for s in ids1], [doc_id(s) for s in ids2], modes=settings["modes"],
-            k=settings["k"], candidates=settings["candidates"], threshold=settings["threshold"], index=index,
+            k=settings["k"], candidates=settings.get("candidates", "intersect"), index=index,
             index_options=index_options, progress=True)
         gold_set = set(gold)
+        threshold = settings.get("threshold")
+        n_gold = len(gold_set)
+        result["ranking"] = {}
+        for mode, m in mined.items():
+            scores, is_gold = ranking(m, gold)
+            result["ranking"][mode] = {"score": [round(float(v), 6) for v in scores], "gold": is_gold.tolist(),
+                                       "n_gold": n_gold}
+        result["clusters"] = [doc_id(ids1[a]) for a, _ in gold]
         for mode, m in mined.items():
             with atomic_open(out / f"mined.{mode}.tsv") as handle:
                 handle.write(f"{lang1}_id\t{lang2}_id\tmargin\tcosine\tkept\tgold\t{lang1}\t{lang2}\n")
                 for i, j, score, cos in zip(m.src.tolist(), m.tgt.tolist(), m.score.tolist(), m.cosine.tolist()):
-                    kept = int(score >= settings["threshold"])
+                    kept = int(threshold is None or score >= threshold)
                     handle.write(f"{ids1[i]}\t{ids2[j]}\t{score:.6f}\t{cos:.6f}\t{kept}\t{int((i, j) in gold_set)}\t"
                                  f"{text1[i]}\t{text2[j]}\n")
         result["gold_pairs"] = len(gold)

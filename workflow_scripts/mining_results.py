@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Gather every mining evaluation into the tidy results table and the significance table
-(seeded bootstrap CIs; paired bootstrap of each strategy against the reference strategy, and of
-each extra comparison's strategy against its reference)."""
+(cluster-bootstrap CIs; F1 at thresholds calibrated on another set where mining.calibration names
+one; each strategy against the reference strategy, and each extra comparison's strategy against
+its reference: paired cluster bootstrap over pre-training seeds and documents, exact McNemar)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,7 @@ import logging
 import pandas as pd
 
 from lemflow.io import atomic_open, read_json
+from lemflow.seeds import split_seeded
 from lemflow.mining_eval import RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, tabulate
 
 
@@ -18,7 +20,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--evals", nargs="+", required=True, help="eval.json files written by mine.py")
     parser.add_argument("--settings", required=True,
-                        help="JSON: bootstrap {samples, confidence}, reference_strategy, comparisons [{strategy, reference}]")
+                        help="JSON: bootstrap {samples, confidence}, reference_strategy, comparisons [{strategy, reference}], "
+                             "calibration {pair: {dataset: calibration dataset}}")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--results", required=True, help="tidy CSV (task,dataset,pair,base,strategy,metric,value,ci_low,ci_high,seed)")
     parser.add_argument("--significance", required=True, help="CSV: each strategy vs the reference, per metric")
@@ -28,11 +31,12 @@ def main(argv=None):
     evaluations = [read_json(path) for path in args.evals]
     rows, significance = tabulate(evaluations, seed=args.seed, samples=settings["bootstrap"]["samples"],
                                   confidence=settings["bootstrap"]["confidence"],
-                                  reference=settings["reference_strategy"])
+                                  reference=settings["reference_strategy"], calibration=settings.get("calibration"))
     for comparison in settings.get("comparisons", []):
         if comparison["reference"] == settings["reference_strategy"]:
             continue  # already tested against the reference strategy
-        pair_of = [e for e in evaluations if e["strategy"] in (comparison["strategy"], comparison["reference"])]
+        pair_of = [e for e in evaluations
+                   if split_seeded(e["strategy"])[0] in (comparison["strategy"], comparison["reference"])]
         _, extra = tabulate(pair_of, seed=args.seed, samples=settings["bootstrap"]["samples"],
                             confidence=settings["bootstrap"]["confidence"], reference=comparison["reference"])
         significance += extra

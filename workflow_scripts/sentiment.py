@@ -2,8 +2,9 @@
 """Code-mixed sentiment classification.
 
   split    read and validate a pair's CSVs; write the train/dev/test split every encoder uses
-  train    fine-tune one encoder once per seed; write a metrics.json per seed
-  collect  gather metrics.json files into the tidy results CSV
+  train    fine-tune one encoder once per seed (mode finetune), or fit a linear probe on its
+           frozen features once per seed (mode probe); write a metrics.json per seed
+  collect  gather metrics.json files into the tidy results CSV (+ McNemar tests of probe runs)
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from lemflow.io import atomic_open, read_json, write_json
 from lemflow.readers import read_sentiment_csv
-from lemflow.sentiment import fine_tune, prepare_splits, tidy_rows
+from lemflow.sentiment import fine_tune, mcnemar_rows, prepare_splits, probe, tidy_rows
 
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 
@@ -53,8 +54,13 @@ def cmd_train(args):
         torch.set_num_threads(args.threads)
     if len(args.seed) != len(args.output):
         raise SystemExit("--seed and --output need the same number of values")
-    for seed, output in zip(args.seed, args.output):
-        metrics = fine_tune(args.encoder, splits, info["labels"], settings, seed, log=logging.info)
+    if settings.get("mode") == "probe":
+        runs = probe(args.encoder, splits, info["labels"], settings, args.seed, log=logging.info)
+    else:
+        runs = None
+    for i, (seed, output) in enumerate(zip(args.seed, args.output)):
+        metrics = runs[i] if runs is not None else fine_tune(args.encoder, splits, info["labels"], settings, seed,
+                                                             log=logging.info)
         metrics.update({"pair": args.pair, "base": args.base, "strategy": args.strategy,
                         "encoder": args.encoder, "test_source": info["test_source"]})
         write_json(output, metrics)
@@ -71,6 +77,16 @@ def cmd_collect(args):
         writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    if args.significance:
+        runs = [read_json(path) for path in args.metrics]
+        significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
+        columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
+                   "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs"]
+        with atomic_open(args.significance, newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(significance)
+        logging.info("%d McNemar rows (probe runs) against %s", len(significance), args.reference)
     logging.info("%d rows from %d runs", len(rows), len(args.metrics))
 
 
@@ -85,7 +101,7 @@ def main(argv=None):
     p.add_argument("--outdir", required=True, help="writes train.csv, dev.csv, test.csv, split.json")
     p.set_defaults(func=cmd_split)
 
-    p = sub.add_parser("train", help="fine-tune one encoder, once per seed")
+    p = sub.add_parser("train", help="fine-tune one encoder (or fit a linear probe on it), once per seed")
     p.add_argument("--pair", required=True)
     p.add_argument("--base", required=True)
     p.add_argument("--strategy", required=True)
@@ -100,6 +116,9 @@ def main(argv=None):
     p = sub.add_parser("collect", help="metrics.json files -> tidy results CSV")
     p.add_argument("--dataset", type=json.loads, default={}, help='JSON: {"pair": dataset name} (default codemixed)')
     p.add_argument("--output", required=True)
+    p.add_argument("--significance", default=None,
+                   help="CSV of exact McNemar tests (probe runs, which keep test predictions) against --reference")
+    p.add_argument("--reference", default="mlm_tlm", help="strategy every other strategy is tested against")
     p.add_argument("metrics", nargs="*", help="metrics.json files (none: a table with its header only)")
     p.set_defaults(func=cmd_collect)
 

@@ -184,6 +184,24 @@ def config_languages(config: dict) -> list[tuple[str, str]]:
     return found
 
 
+def calibration_problems(config: dict) -> list[str]:
+    """A mining threshold is calibrated on another comparable set of the same pair, never on the
+    test set itself."""
+    problems = []
+    mining = config.get("mining") or {}
+    for pair, sets in (mining.get("calibration") or {}).items():
+        comparable = (mining.get("comparable") or {}).get(pair, {})
+        for test, calibration in sets.items():
+            where = f"config key mining.calibration.{pair}.{test}"
+            if test == calibration:
+                problems.append(f"{where}: a threshold may not be calibrated on the test set itself")
+            for name in dict.fromkeys((test, calibration)):
+                if name not in comparable:
+                    problems.append(f"{where}: {name!r} is not a comparable set of {pair} "
+                                    f"(mining.comparable.{pair}: {sorted(comparable)})")
+    return problems
+
+
 def config_problems(config: dict, check_files: bool = True) -> list[str]:
     """Every problem with the config's languages, scripts and (``check_files``) input paths,
     one line each."""
@@ -204,6 +222,7 @@ def config_problems(config: dict, check_files: bool = True) -> list[str]:
                 check_language(code, extra, where=f"config key {key}")
         except InputError as err:
             problems.append(str(err))
+    problems += calibration_problems(config)
     if check_files:
         for key, path, kind in config_paths(config):
             problem = path_problem(path, kind)

@@ -62,7 +62,10 @@ def random_n(size: int, n: int, seed: int) -> np.ndarray:
 
 
 def selection_quality(selected, labels: list[str]) -> dict:
-    """Noise-detection precision/recall/F1 of a selection, plus how many of each label it kept."""
+    """Noise-detection precision/recall/F1 of a selection, how many of each label it kept, and
+    ``decisions``: one character per corpus pair, 1 where the selection decided it right (a
+    clean pair kept, a noisy pair left out), 0 elsewhere (the units of McNemar's test between
+    two selections)."""
     selected = np.asarray(selected, dtype=int)
     labels_arr = np.asarray(labels)
     clean_total = int((labels_arr == CLEAN).sum())
@@ -73,9 +76,13 @@ def selection_quality(selected, labels: list[str]) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     kept_by_label = {str(label): int((kept == label).sum()) for label in sorted(set(labels))}
     total_by_label = {str(label): int((labels_arr == label).sum()) for label in sorted(set(labels))}
+    in_selection = np.zeros(len(labels_arr), dtype=bool)
+    in_selection[selected] = True
+    correct = in_selection == (labels_arr == CLEAN)
     return {"selected": int(len(selected)), "clean_selected": clean_kept, "clean_total": clean_total,
             "precision": precision, "recall": recall, "f1": f1,
-            "kept_by_label": kept_by_label, "total_by_label": total_by_label}
+            "kept_by_label": kept_by_label, "total_by_label": total_by_label,
+            "decisions": "".join("1" if c else "0" for c in correct.tolist())}
 
 
 def check_sizes(sizes: list[int], corpus_size: int, where: str) -> None:

@@ -1,5 +1,6 @@
-"""Evaluation of bitext mining: gold recall, precision/F1 at a margin threshold, P@1 and xsim
-error on parallel sets, and seeded (paired) bootstrap confidence intervals.
+"""Evaluation of bitext mining: gold recall (no threshold) and average precision of the gold
+pairs in the margin ranking, F1 at a threshold calibrated on another set, P@1 and xsim error on
+parallel sets, and the paired cluster bootstrap / exact McNemar tests (lemflow.stats).
 
 Every evaluation keeps a 0/1 vector per metric over its evaluation units (gold pairs for
 recall, source sentences for P@1/xsim), so that the aggregation step can resample the same
@@ -8,6 +9,7 @@ the reference strategy (``mlm_tlm``).
 """
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Sequence
 
@@ -18,7 +20,9 @@ from .mining import Mined, mine, mine_grouped, retrieval_accuracy
 
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
-                        "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed"]
+                        "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed",
+                        "se", "mcnemar_p", "only_strategy", "only_reference", "seeds", "reference_seeds", "clusters",
+                        "samples"]
 
 
 # --------------------------------------------------------------------------- comparable corpora
@@ -40,15 +44,64 @@ def precision_recall_f1(mined_pairs, gold) -> dict:
             "mined": len(mined_set), "gold": len(gold_set)}
 
 
+def ranking(mined: Mined, gold: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(margins, is_gold) of every candidate, best first: the margin ranking that average
+    precision and threshold calibration read."""
+    gold_set = set(map(tuple, gold))
+    is_gold = np.array([(i, j) in gold_set for i, j in zip(mined.src.tolist(), mined.tgt.tolist())], dtype=np.int8)
+    return np.asarray(mined.score, dtype=np.float64), is_gold
+
+
+def average_precision(scores, is_gold, n_gold: int) -> float:
+    """Threshold-free: mean over the gold pairs of the precision of the ranking at each gold
+    pair's rank (a gold pair that is no candidate contributes 0). Candidates sorted by
+    decreasing margin (the order ``Mined`` keeps)."""
+    scores, is_gold = np.asarray(scores, np.float64), np.asarray(is_gold, np.float64)
+    if n_gold == 0:
+        return float("nan")
+    order = np.argsort(-scores, kind="stable")
+    hits = is_gold[order]
+    precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision_at * hits).sum() / n_gold)
+
+
+def f1_at(scores, is_gold, n_gold: int, threshold: float) -> dict:
+    """Precision, recall and F1 of the candidates with margin >= ``threshold``."""
+    scores, is_gold = np.asarray(scores, np.float64), np.asarray(is_gold, bool)
+    kept = scores >= threshold
+    correct, mined = int((is_gold & kept).sum()), int(kept.sum())
+    precision = correct / mined if mined else 0.0
+    recall = correct / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "mined": mined}
+
+
+def best_threshold(scores, is_gold, n_gold: int) -> tuple[float, float]:
+    """(threshold, F1) maximising F1 over the candidate margins of one (calibration) set;
+    ties go to the higher threshold. NaN threshold when there are no candidates."""
+    scores, is_gold = np.asarray(scores, np.float64), np.asarray(is_gold, np.float64)
+    if len(scores) == 0 or n_gold == 0:
+        return float("nan"), 0.0
+    order = np.argsort(-scores, kind="stable")
+    s, hits = scores[order], np.cumsum(is_gold[order])
+    last = np.r_[s[1:] != s[:-1], True]          # a threshold keeps every tie of its score
+    rank = np.arange(1, len(s) + 1)
+    f1 = np.where(hits > 0, 2 * hits / (rank + n_gold), 0.0)
+    f1 = np.where(last, f1, -1.0)
+    best = int(np.argmax(f1))                    # first maximum = highest threshold
+    return float(s[best]), float(f1[best])
+
+
 def evaluate_comparable(x, y, gold: Sequence[tuple[int, int]], docs_x: Sequence[str], docs_y: Sequence[str], *,
-                        modes=("global", "per_doc"), k=4, candidates="max", threshold=1.06, index="flat",
+                        modes=("global", "per_doc"), k=4, candidates="intersect", index="flat",
                         index_options=None, batch_size=8192, progress=False):
     """Mine x against y globally and/or per comparable document pair; score against gold.
 
-    Returns ``(metrics, flags, mined)``: metrics ``{mode}_recall`` (every candidate, no
-    threshold), ``{mode}_precision``, ``{mode}_recall_at_threshold``, ``{mode}_f1`` (at the
-    threshold); flags: per-gold-pair 0/1 vectors of the two recalls; mined: ``{mode: Mined}``
-    (all candidates, thresholded by the caller when written).
+    Returns ``(metrics, flags, mined)``: metrics ``{mode}_recall`` (gold pairs among all
+    candidates: no threshold), ``{mode}_ap`` (average precision of the gold pairs in the
+    margin ranking: threshold-free) and ``{mode}_candidates``; flags: per-gold-pair 0/1 vectors
+    of the recall; mined: ``{mode: Mined}`` (all candidates). F1 needs a threshold calibrated on
+    other data: ``calibrated_metrics``.
     """
     metrics: dict[str, float] = {}
     flags: dict[str, np.ndarray] = {}
@@ -63,16 +116,32 @@ def evaluate_comparable(x, y, gold: Sequence[tuple[int, int]], docs_x: Sequence[
             raise ValueError(f"unknown mining mode {mode!r} (global, per_doc)")
         mined[mode] = m
         everything = m.pairs()
-        kept = m.above(threshold).pairs()
-        at_threshold = precision_recall_f1(kept, gold)
+        scores, is_gold = ranking(m, gold)
         metrics[f"{mode}_recall"] = precision_recall_f1(everything, gold)["recall"]
-        metrics[f"{mode}_precision"] = at_threshold["precision"]
-        metrics[f"{mode}_recall_at_threshold"] = at_threshold["recall"]
-        metrics[f"{mode}_f1"] = at_threshold["f1"]
-        metrics[f"{mode}_mined_at_threshold"] = at_threshold["mined"]
+        metrics[f"{mode}_ap"] = average_precision(scores, is_gold, len(set(map(tuple, gold))))
+        metrics[f"{mode}_candidates"] = len(m)
         flags[f"{mode}_recall"] = gold_flags(everything, gold)
-        flags[f"{mode}_recall_at_threshold"] = gold_flags(kept, gold)
     return metrics, flags, mined
+
+
+def calibrated_metrics(test: dict, calibration: dict, calibration_name: str) -> dict:
+    """Precision/recall/F1 of ``test`` (an eval.json dict with ``ranking``) at the margin
+    threshold that maximises F1 on ``calibration`` (the same encoder's eval.json of another
+    set). Only the calibration set's labels choose the threshold; the test set's labels are
+    read only to score it."""
+    out = {}
+    for mode, calib in calibration.get("ranking", {}).items():
+        if mode not in test.get("ranking", {}):
+            continue
+        threshold, _ = best_threshold(calib["score"], calib["gold"], calib["n_gold"])
+        if math.isnan(threshold):
+            continue
+        t = test["ranking"][mode]
+        scored = f1_at(t["score"], t["gold"], t["n_gold"], threshold)
+        out.update({f"{mode}_f1_calibrated": scored["f1"], f"{mode}_precision_calibrated": scored["precision"],
+                    f"{mode}_recall_calibrated": scored["recall"], f"{mode}_threshold_calibrated": threshold})
+    out["calibrated_on"] = calibration_name
+    return out
 
 
 # --------------------------------------------------------------------------- parallel test sets
@@ -139,35 +208,79 @@ def paired_bootstrap(flags: np.ndarray, reference: np.ndarray, indices: np.ndarr
             "significant": bool(low > 0 or high < 0)}
 
 
-def tabulate(evaluations: list[dict], *, seed: int, samples: int = 1000, confidence: float = 0.95,
-             reference: str = "mlm_tlm") -> tuple[list[dict], list[dict]]:
+def _runs_by_encoder(evaluations: list[dict]) -> dict:
+    """{(dataset, pair, base, strategy): {seed index: evaluation}} (strategy without its seed mark)."""
+    from .seeds import split_seeded
+
+    grouped: dict = {}
+    for e in evaluations:
+        strategy, index = split_seeded(e["strategy"])
+        grouped.setdefault((e["dataset"], e["pair"], e["base"], strategy), {})[index] = e
+    return grouped
+
+
+def tabulate(evaluations: list[dict], *, seed: int, samples: int = 10000, confidence: float = 0.95,
+             reference: str = "mlm_tlm", calibration: dict | None = None) -> tuple[list[dict], list[dict]]:
     """Tidy result rows and significance rows from per-encoder evaluations.
 
     Each evaluation: ``{"dataset", "pair", "base", "strategy", "metrics": {name: value},
-    "flags": {name: [0/1, ...]}}``. A metric with flags gets a bootstrap CI; for each
-    (dataset, pair, base) the strategies other than ``reference`` are compared with it on
-    every flagged metric (paired: the same resampled units for both).
+    "flags": {name: [0/1, ...]}, "clusters": [label per unit] (optional), "ranking": ...}``;
+    a strategy name may carry a pre-training seed (``lem@s1``, lemflow.seeds). Result rows: one
+    per seed and metric (``seed`` = the pre-training seed index), a flagged metric with a
+    cluster-bootstrap CI; ``calibration`` (``{pair: {dataset: calibration dataset}}``) adds
+    F1 at a threshold calibrated on the other set. Significance rows: for each (dataset, pair,
+    base), every strategy against ``reference`` on every flagged metric: the paired cluster
+    bootstrap over seeds and clusters (p, CI, SE) and the exact McNemar test pooled over seeds.
     """
+    from .stats import cluster_bootstrap, mcnemar_pooled
+
     rows, significance = [], []
-    by_key = {(e["dataset"], e["pair"], e["base"], e["strategy"]): e for e in evaluations}
-    for e in sorted(evaluations, key=lambda e: (e["dataset"], e["pair"], e["base"], e["strategy"])):
-        for metric, value in e["metrics"].items():
-            row = {"task": "mining", "dataset": e["dataset"], "pair": e["pair"], "base": e["base"],
-                   "strategy": e["strategy"], "metric": metric, "value": value, "ci_low": "", "ci_high": "", "seed": ""}
-            if metric in e.get("flags", {}):
-                boot_seed = stable_seed(seed, e["dataset"], e["pair"], metric)
-                flags = np.asarray(e["flags"][metric])
-                indices = bootstrap_indices(len(flags), samples, boot_seed)
-                row["ci_low"], row["ci_high"] = bootstrap_ci(flags, indices, confidence)
-                row["seed"] = boot_seed
-                ref = by_key.get((e["dataset"], e["pair"], e["base"], reference))
-                if e["strategy"] != reference and ref is not None and metric in ref.get("flags", {}):
-                    test = paired_bootstrap(flags, np.asarray(ref["flags"][metric]), indices, confidence)
-                    significance.append({
-                        "task": "mining", "dataset": e["dataset"], "pair": e["pair"], "base": e["base"],
-                        "strategy": e["strategy"], "reference": reference, "metric": metric, "value": value,
-                        "reference_value": ref["metrics"][metric], **test, "seed": boot_seed})
-            rows.append(row)
+    grouped = _runs_by_encoder(evaluations)
+    full = {(e["dataset"], e["pair"], e["base"], e["strategy"]): e for e in evaluations}
+    alpha = 1.0 - confidence
+    for key in sorted(grouped):
+        dataset, pair, base, strategy = key
+        for index in sorted(grouped[key]):
+            e = grouped[key][index]
+            metrics = dict(e["metrics"])
+            calib_set = ((calibration or {}).get(pair) or {}).get(dataset)
+            if calib_set:
+                other = full.get((calib_set, pair, base, e["strategy"]))
+                if other is not None:
+                    metrics.update({k: v for k, v in calibrated_metrics(e, other, calib_set).items()
+                                    if k != "calibrated_on"})
+            clusters = e.get("clusters")
+            for metric, value in metrics.items():
+                row = {"task": "mining", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+                       "metric": metric, "value": value, "ci_low": "", "ci_high": "", "seed": index}
+                if metric in e.get("flags", {}):
+                    flags = np.asarray(e["flags"][metric], dtype=np.float64)[None, :]
+                    ci = cluster_bootstrap(flags, np.zeros_like(flags), clusters, samples=min(samples, 2000),
+                                           seed=stable_seed(seed, dataset, pair, metric), confidence=confidence)
+                    row["ci_low"], row["ci_high"] = ci["ci_low"], ci["ci_high"]
+                rows.append(row)
+        ref_runs = grouped.get((dataset, pair, base, reference))
+        if strategy == reference or ref_runs is None:
+            continue
+        runs = grouped[key]
+        for metric in sorted(set.intersection(*(set(e.get("flags", {})) for e in [*runs.values(), *ref_runs.values()]))):
+            a = np.array([runs[i]["flags"][metric] for i in sorted(runs)], dtype=np.float64)
+            b = np.array([ref_runs[i]["flags"][metric] for i in sorted(ref_runs)], dtype=np.float64)
+            boot_seed = stable_seed(seed, dataset, pair, base, strategy, reference, metric)
+            clusters = next(iter(runs.values())).get("clusters")
+            test = cluster_bootstrap(a, b, clusters, samples=samples, seed=boot_seed, confidence=confidence)
+            paired = [(runs[i]["flags"][metric], ref_runs[i]["flags"][metric]) for i in sorted(set(runs) & set(ref_runs))]
+            mcnemar = mcnemar_pooled(paired)
+            significance.append({
+                "task": "mining", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+                "reference": reference, "metric": metric,
+                "value": float(np.mean([runs[i]["metrics"][metric] for i in runs])),
+                "reference_value": float(np.mean([ref_runs[i]["metrics"][metric] for i in ref_runs])),
+                "difference": test["difference"], "ci_low": test["ci_low"], "ci_high": test["ci_high"],
+                "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha), "seed": boot_seed,
+                "se": test["se"], "mcnemar_p": mcnemar["p_value"], "only_strategy": mcnemar["only_a"],
+                "only_reference": mcnemar["only_b"], "seeds": test["seeds_a"], "reference_seeds": test["seeds_b"],
+                "clusters": test["clusters"], "samples": test["samples"]})
     return rows, significance
 
 

@@ -93,8 +93,10 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
         key = "chrF" if metric_name.lower().startswith("chrf") else "BLEU"
         for name, result in zip(names, results):
             p_value = result.p_value
-            if p_value is not None and name != names[0] and list(dict(systems)[name]) == baseline_hyps:
-                # sacrebleu's (c + 1) / (n + 1) gives identical systems p ~ 1/(n+1): not a difference
+            if p_value is not None and name != names[0] and (list(dict(systems)[name]) == baseline_hyps
+                                                               or result.score == results[0].score):
+                # sacrebleu's (c + 1) / (n + 1) gives identical systems, or equal scores (e.g. two
+                # systems at BLEU 0 on every resample), p ~ 1/(n+1): equal scores are no difference
                 p_value = 1.0
             out[name][key] = {"score": result.score, "mean": result.mean, "ci": result.ci, "p_value": p_value}
     return out
@@ -155,12 +157,11 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
         systems = list(by_system)
         for (base, strategy), entry in by_system.items():
             quality = entry["selection"]["sizes"].get(str(n), {})
-            for metric in ("precision", "recall", "f1"):
-                value = quality.get(metric)
-                if value is not None:
-                    rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
-                                 "strategy": strategy, "metric": metric, "value": value,
-                                 "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
+            for metric, value in curation_metrics(quality).items():
+                rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
+                             "strategy": strategy, "metric": metric, "value": value,
+                             "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
+        significance += curation_mcnemar(by_system, n, pair, reference_strategy, alpha, seed)
         # bootstrap: one paired test per reference system (covers CIs of every compared system)
         boot: dict = {}
         pending = list(systems)
@@ -199,6 +200,47 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
                          "metric": EMPTY_METRIC, "value": empty_share(entry["hyps"]), "ci_low": "", "ci_high": "",
                          "seed": seed})
     return rows, significance
+
+
+def curation_metrics(quality: dict) -> dict:
+    """Selection quality as result metrics: precision/recall/F1 of keeping clean pairs, the
+    share of correct keep/leave-out decisions, and per noise kind the share of its pairs left
+    out (``noise_recall_<kind>``)."""
+    out = {m: quality[m] for m in ("precision", "recall", "f1") if quality.get(m) is not None}
+    decisions = quality.get("decisions")
+    if decisions:
+        out["decision_accuracy"] = decisions.count("1") / len(decisions)
+    total, kept = quality.get("total_by_label") or {}, quality.get("kept_by_label") or {}
+    for label in sorted(total):
+        if label not in ("clean", "unknown") and total[label]:
+            out[f"noise_recall_{label}"] = 1.0 - kept.get(label, 0) / total[label]
+    return out
+
+
+def curation_mcnemar(by_system: dict, n: int, pair: str, reference_strategy: str, alpha: float, seed) -> list[dict]:
+    """Exact McNemar test of every selection against the same base's ``reference_strategy``
+    selection on the same noisy pool: paired per-pair keep/leave-out decisions (right or wrong)."""
+    from .stats import mcnemar_exact
+
+    systems = list(by_system)
+    rows = []
+    for system in systems:
+        ref = _baseline_for(system, systems, reference_strategy)
+        if ref is None or ref == system:
+            continue
+        a = by_system[system]["selection"]["sizes"].get(str(n), {}).get("decisions")
+        b = by_system[ref]["selection"]["sizes"].get(str(n), {}).get("decisions")
+        if not a or not b or len(a) != len(b):
+            continue
+        flags_a, flags_b = [c == "1" for c in a], [c == "1" for c in b]
+        test = mcnemar_exact(flags_a, flags_b)
+        value, ref_value = sum(flags_a) / len(a), sum(flags_b) / len(b)
+        rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": system[0],
+                     "strategy": system[1], "reference": f"{ref[0]}/{ref[1]}", "metric": "decision_accuracy",
+                     "value": value, "reference_value": ref_value, "difference": value - ref_value, "ci_low": "",
+                     "ci_high": "", "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha),
+                     "seed": seed})
+    return rows
 
 
 def empty_share(hyps: Sequence[str]) -> float:

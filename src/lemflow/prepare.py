@@ -58,6 +58,7 @@ class PrepareSettings:
     valid_fraction: float = 0.1
     test_fraction: float = 0.1
     min_script_share: float = 0.8
+    pool_fraction: float = 0.0    # held out from pre-training: the curation stage's noisy pool
 
     @classmethod
     def from_dict(cls, d: dict) -> "PrepareSettings":
@@ -103,8 +104,11 @@ def filter_pairs(pairs: list[tuple[str, str]], settings: PrepareSettings) -> tup
     return pairs, counts
 
 
-def split_indices(n: int, valid_fraction: float, test_fraction: float, seed: int) -> dict[str, np.ndarray]:
-    """Seeded split of range(n) into train/valid/test (each sorted, so file order is kept)."""
+def split_indices(n: int, valid_fraction: float, test_fraction: float, seed: int,
+                  pool_fraction: float = 0.0) -> dict[str, np.ndarray]:
+    """Seeded split of range(n) into train/valid/test (each sorted, so file order is kept), and
+    with ``pool_fraction`` > 0 a ``pool`` split taken from what would be train (valid and test
+    are the same with or without it), which pre-training never reads."""
     order = np.random.default_rng(seed).permutation(n)
     n_valid = int(round(n * valid_fraction))
     n_test = int(round(n * test_fraction))
@@ -113,6 +117,11 @@ def split_indices(n: int, valid_fraction: float, test_fraction: float, seed: int
         n_test = max(n_test, 1 if test_fraction > 0 else 0)
     test = np.sort(order[:n_test])
     valid = np.sort(order[n_test : n_test + n_valid])
+    if pool_fraction > 0:
+        n_pool = int(round(n * pool_fraction))
+        pool = np.sort(order[n_test + n_valid : n_test + n_valid + n_pool])
+        train = np.sort(order[n_test + n_valid + n_pool :])
+        return {"train": train, "valid": valid, "test": test, "pool": pool}
     train = np.sort(order[n_test + n_valid :])
     return {"train": train, "valid": valid, "test": test}
 
@@ -131,11 +140,11 @@ def prepare_pairs(pairs: list[tuple[str, str]], settings: PrepareSettings, seed:
     kept, counts = filter_pairs(pairs, settings)
     if not kept:
         raise InputError(source, f"no pair survived the filters (counts: {counts})")
-    index = split_indices(len(kept), settings.valid_fraction, settings.test_fraction, seed)
+    index = split_indices(len(kept), settings.valid_fraction, settings.test_fraction, seed, settings.pool_fraction)
     splits = {name: [kept[i] for i in idx] for name, idx in index.items()}
     counts.update({f"{name}_pairs": len(v) for name, v in splits.items()})
     warnings = empty_splits({name: len(v) for name, v in splits.items()},
-                            {"valid": settings.valid_fraction, "test": settings.test_fraction})
+                            {"valid": settings.valid_fraction, "test": settings.test_fraction, "pool": settings.pool_fraction})
     if removed:
         warnings.append(f"normalisation removed {sum(removed.values())} control/format characters "
                         f"({', '.join(f'{k}: {n}' for k, n in list(removed.items())[:5])})")

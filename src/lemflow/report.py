@@ -11,9 +11,16 @@ columns ``task,pair,base,strategy,metric`` plus ``significant`` (true/false) and
 
 Significance of a strategy against the baseline, first that applies:
 1. the stage's own test (significance.csv), e.g. a paired bootstrap;
-2. both sides with ≥ 2 seeds: Welch's t-test over seeds, p < alpha;
+2. both sides with ≥ 2 seeds: Welch's t-test over seeds, p < alpha (two sides without variance
+   are "not testable"; equal values give p = 1);
 3. both sides with a confidence interval: the intervals do not overlap (conservative);
 4. otherwise not tested.
+
+Pre-registered primary comparisons (``report.primary``) form one family with Holm's
+correction and a minimum detectable difference each (lemflow.stats); every other comparison is
+exploratory (uncorrected). Degenerate systems (an NMT system that left most hypotheses empty, a
+classifier that predicts one class) are left out of the at-a-glance table and its counts, and
+listed.
 """
 from __future__ import annotations
 
@@ -44,8 +51,9 @@ MARKS = {("better", True): "▲", ("better", False): "△", ("worse", True): "�
 
 DEFAULT_METRICS = {
     "sentiment": ["macro_f1", "weighted_f1", "accuracy"],
-    "mining": ["per_doc_recall", "global_recall", "global_f1", "p_at_1", "xsim_error"],
-    "curation": ["f1", "precision", "recall"],
+    "mining": ["per_doc_recall", "global_recall", "per_doc_ap", "global_ap", "per_doc_f1_calibrated",
+               "global_f1_calibrated", "p_at_1", "xsim_error"],
+    "curation": ["f1", "precision", "recall", "decision_accuracy"],
     "nmt": ["BLEU", "chrF", "spBLEU"],
 }
 
@@ -57,6 +65,8 @@ class ReportSettings:
     metrics: dict = field(default_factory=lambda: dict(DEFAULT_METRICS))
     lower_is_better: list = field(default_factory=list)
     comparisons: list = field(default_factory=list)  # [{strategy, reference, question}]
+    primary: list = field(default_factory=list)  # [{task, pair, metric, strategy, reference?, dataset?, base?}]
+    power: float = 0.8
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ReportSettings":
@@ -149,16 +159,11 @@ def aggregate(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
-    """Two-sided Welch t-test p-value; NaN when a side has fewer than two values or both
-    sides have no variance."""
-    from scipy import stats
+    """Two-sided Welch t-test p-value; NaN when a side has fewer than two values or both sides
+    have no variance and different means (not testable); 1 when every value is equal."""
+    from .stats import welch
 
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2:
-        return float("nan")
-    if a.std() == 0 and b.std() == 0:
-        return 0.0 if a.mean() != b.mean() else 1.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    return welch(a, b)[0]
 
 
 def compare(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
@@ -197,8 +202,10 @@ def compare(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSetti
             flag = str(sig["significant"]).strip().lower()
             significant = flag in ("true", "1", "yes") if flag else (p < settings.alpha if not math.isnan(p) else None)
         elif row["n"] >= 2 and ref["n"] >= 2:
-            test = "welch"
-            p = welch_p(row["values"], ref["values"])
+            from .stats import welch
+
+            p, status = welch(row["values"], ref["values"])
+            test = "welch" if status != "not testable" else "welch: not testable (no variance)"
             significant = None if math.isnan(p) else bool(p < settings.alpha)
         elif not any(math.isnan(x) for x in (row["ci_low"], row["ci_high"], ref["ci_low"], ref["ci_high"])):
             test = "ci-overlap"
@@ -354,6 +361,63 @@ def questions_section(agg: pd.DataFrame, significance: pd.DataFrame, settings: R
     return md, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
+def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
+    """Pre-training seeds of the run (pretrain.seeds, per-entry seeds) and what intervals cover."""
+    default = int((config.get("pretrain") or {}).get("seeds", 1))
+    entries = [(e.get("strategies", []), e.get("pairs"), int(e.get("seeds", default)))
+               for e in config.get("encoders", []) or []]
+    most = max([default, *(n for *_, n in entries)])
+    md = ["## Pre-training seeds", "",
+          f"`pretrain.seeds`: {default}" + "".join(f"; {', '.join(st)} on {', '.join(pairs or ['every pair'])}: {n}"
+                                                  for st, pairs, n in entries if n != default) + ".", ""]
+    if most <= 1:
+        md += ["One pre-training run per (base, strategy, pair): every interval and test in this report covers "
+               "test sampling only, not training randomness.", ""]
+    else:
+        md += ["Mining intervals and tests of strategies trained with several seeds resample seeds and documents "
+               "jointly; results tables show mean ± std over seeds (`seed` column: the pre-training seed index). "
+               "A comparison with one seed on a side covers test sampling only.", ""]
+    return md
+
+
+def embedding_selection_table(results_root: str | Path) -> pd.DataFrame:
+    """Every (prefix, layer) candidate's development P@1 per base (R/mining/select/<base>.json)
+    and which one was chosen."""
+    rows = []
+    for path in sorted((Path(results_root) / "mining" / "select").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for c in data["candidates"]:
+            rows.append({"base": path.stem, "prefix": repr(c["prefix"]), "layer": c["layer"],
+                         **{f"P@1 {name}": v for name, v in c["p_at_1"].items()}, "mean P@1": c["mean"],
+                         "chosen": f"✔ {data.get('reason', '')}".strip()
+                         if {"prefix": c["prefix"], "layer": c["layer"]} == data["chosen"] else ""})
+    return pd.DataFrame(rows)
+
+
+def noise_recall_section(table: pd.DataFrame) -> list[str]:
+    """Per noise kind, the share of its pairs each selection left out (curation ``noise_recall_*``)."""
+    sub = table[(table["task"] == "curation") & table["metric"].str.startswith("noise_recall_")]
+    if sub.empty:
+        return []
+    wide = sub.assign(kind=sub["metric"].str.replace("noise_recall_", "", regex=False)).pivot_table(
+        index=["dataset", "pair", "base", "strategy"], columns="kind", values="value", aggfunc="mean").reset_index()
+    wide.columns.name = None
+    return ["Noise recall per kind (share of that kind's pairs the selection left out; the pool is held out from "
+            "pre-training). Selections are tested against the reference strategy with the exact McNemar test on "
+            "their per-pair keep/leave-out decisions (`decision_accuracy`).", "", frame_table(wide), ""]
+
+
+def mining_f1_note(config: dict) -> list[str]:
+    """Which comparable set each F1 threshold was calibrated on, or that there is no F1."""
+    calibration = (config.get("mining") or {}).get("calibration") or {}
+    if not calibration:
+        return ["F1: none. The primary mining metrics are recall (no threshold) and average precision; F1 needs a "
+                "margin threshold calibrated away from the test set (`mining.calibration`).", ""]
+    pairs = "; ".join(f"{pair}: {test} at the threshold that maximises F1 on {calib}"
+                      for pair, sets in calibration.items() for test, calib in sets.items())
+    return [f"F1 (`*_f1_calibrated`): per encoder and seed, {pairs} (never on the test set). Other sets: no F1.", ""]
+
+
 def degenerate_nmt_note(table: pd.DataFrame, threshold: float = 0.5) -> list[str]:
     """A warning when NMT systems left most test sentences untranslated (empty hypotheses, the
     mark of an undertrained model): their BLEU/chrF and its tests compare nothing."""
@@ -367,9 +431,175 @@ def degenerate_nmt_note(table: pd.DataFrame, threshold: float = 0.5) -> list[str
             "marks say nothing about the curated data. Train longer (`nmt.train.max_update`).", ""]
 
 
-def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
+SYSTEM = ["task", "dataset", "pair", "base", "strategy"]
+DEGENERATE_COLUMNS = [*SYSTEM, "reason"]
+
+
+def degenerate_systems(table: pd.DataFrame, empty_limit: float = 0.5) -> pd.DataFrame:
+    """Systems whose scores compare nothing: NMT systems that left more than ``empty_limit`` of
+    the test sentences empty, and classifiers that predicted one class in most of their runs
+    (sentiment ``predicted_majority_share`` = 1)."""
+    from .stats import degenerate_reason
+
+    rows = []
+    for r in table[table["metric"].isin([EMPTY_METRIC, "predicted_majority_share"])].itertuples(index=False):
+        if r.metric == EMPTY_METRIC:
+            reason = degenerate_reason(empty_share=r.value, empty_limit=empty_limit)
+        else:
+            one_class = sum(v >= 1.0 for v in r.values)
+            reason = f"predicts one class in {one_class} of {len(r.values)} runs" if one_class > len(r.values) / 2 else ""
+        if reason:
+            rows.append({**{k: getattr(r, k) for k in SYSTEM}, "reason": reason})
+    return pd.DataFrame(rows, columns=DEGENERATE_COLUMNS)
+
+
+def _degenerate_keys(degenerate: pd.DataFrame) -> set:
+    return {tuple(r) for r in degenerate[SYSTEM].itertuples(index=False)} if len(degenerate) else set()
+
+
+def _matches(row, spec: dict) -> bool:
+    return all(str(row[k]) == str(spec[k]) for k in ("task", "pair", "metric", "strategy", "dataset", "base")
+               if spec.get(k) not in (None, ""))
+
+
+PRIMARY_COLUMNS = ["task", "dataset", "pair", "base", "metric", "strategy", "reference", "value", "reference_value",
+                   "delta", "ci_low", "ci_high", "test", "seeds", "reference_seeds", "p_value", "p_holm",
+                   "mcnemar_p", "mdd", "min_p", "verdict"]
+
+
+def primary_family(agg: pd.DataFrame, significance: pd.DataFrame, settings: ReportSettings,
+                   degenerate: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pre-registered primary comparisons (``settings.primary``): every matching
+    (task, dataset, pair, base, metric) cell of ``strategy`` against ``reference`` (default: the
+    baseline), its test's p, the Holm-adjusted p over the family, and the minimum detectable
+    difference at ``settings.power`` and level alpha / m (the strictest Holm step) from the
+    observed standard error (the stage's bootstrap SE, else Welch's SE over seeds)."""
+    from dataclasses import replace
+
+    from .stats import holm, minimum_detectable_difference, welch_se
+
+    bad = _degenerate_keys(degenerate if degenerate is not None else pd.DataFrame(columns=DEGENERATE_COLUMNS))
+    rows = []
+    for spec in settings.primary:
+        reference = spec.get("reference") or settings.baseline
+        both = agg[agg["strategy"].isin([spec["strategy"], reference])]
+        table = compare(both, significance, replace(settings, baseline=reference))
+        for _, r in table.iterrows():
+            if r["strategy"] != spec["strategy"] or isinstance(r["delta"], float) and math.isnan(r["delta"]) \
+                    or not _matches(r, spec):
+                continue
+            sig = significance[(significance["task"] == r["task"]) & (significance["pair"] == r["pair"])
+                               & (significance["base"] == r["base"]) & (significance["strategy"] == r["strategy"])
+                               & (significance["metric"] == r["metric"])
+                               & (significance["reference"].astype(str).str.split("/").str[-1].replace("", settings.baseline)
+                                  == reference)]
+            if "dataset" in sig.columns and (sig["dataset"] == r["dataset"]).any():
+                sig = sig[sig["dataset"] == r["dataset"]]
+            first = sig.iloc[0] if len(sig) else {}
+
+            def number(name, default=float("nan")):
+                try:
+                    value = float(first.get(name, default)) if len(sig) else default
+                except (TypeError, ValueError):
+                    return default
+                return value
+
+            ref_row = agg[(agg["task"] == r["task"]) & (agg["dataset"] == r["dataset"]) & (agg["pair"] == r["pair"])
+                          & (agg["base"] == r["base"]) & (agg["strategy"] == reference) & (agg["metric"] == r["metric"])]
+            ref_values = ref_row.iloc[0]["values"] if len(ref_row) else []
+            se = number("se")
+            if math.isnan(se) and r["test"] == "welch":
+                se = welch_se(r["values"], ref_values)
+            seeds = number("seeds", float(r["n"]))
+            ref_seeds = number("reference_seeds", float(len(ref_values)))
+            samples = number("samples")
+            rows.append({"task": r["task"], "dataset": r["dataset"], "pair": r["pair"], "base": r["base"],
+                         "metric": r["metric"], "strategy": r["strategy"], "reference": reference,
+                         "value": r["value"], "reference_value": r["baseline_value"], "delta": r["delta"],
+                         "ci_low": number("ci_low"), "ci_high": number("ci_high"),
+                         "test": r["test"] or "untested", "seeds": int(seeds), "reference_seeds": int(ref_seeds),
+                         "p_value": r["p_value"], "mcnemar_p": number("mcnemar_p"), "se": se,
+                         "min_p": 1.0 / (samples + 1) if not math.isnan(samples) else float("nan"),
+                         "degenerate": (*[r[k] for k in SYSTEM[:-1]], r["strategy"]) in bad
+                         or (*[r[k] for k in SYSTEM[:-1]], reference) in bad})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=PRIMARY_COLUMNS)
+    usable = ~frame["degenerate"]
+    frame["p_holm"] = np.nan
+    frame.loc[usable, "p_holm"] = holm(frame.loc[usable, "p_value"].tolist())
+    m = int((usable & frame["p_value"].notna()).sum()) or 1
+    # no resampling variance (e.g. both systems found nothing): no detectable difference to state
+    frame["mdd"] = [minimum_detectable_difference(se, settings.alpha / m, settings.power) if se > 0 else float("nan")
+                    for se in frame["se"]]
+    verdicts = []
+    for r in frame.itertuples(index=False):
+        if r.degenerate:
+            verdicts.append("degenerate system: not compared")
+        elif math.isnan(r.p_holm):
+            verdicts.append("not testable")
+        elif r.se == 0 and r.delta == 0:
+            verdicts.append("equal, without variance on either side (nothing to test; MDD undefined)")
+        elif r.p_holm < settings.alpha:
+            better = direction(r.delta, settings.lower_better(r.metric))
+            verdicts.append(f"{better} (Holm p < {settings.alpha:g})")
+        elif not math.isnan(r.mdd):
+            verdicts.append(f"no difference detected; |Δ| ≥ {fmt(r.mdd)} would be found with {settings.power:.0%} power")
+        else:
+            verdicts.append("no difference detected (detectable difference unknown)")
+    frame["verdict"] = verdicts
+    return frame[PRIMARY_COLUMNS + ["se", "degenerate"]]
+
+
+def primary_section(family: pd.DataFrame, settings: ReportSettings) -> list[str]:
+    """Markdown of the primary family (see ``primary_family``)."""
+    md = ["## Primary comparisons (pre-registered, Holm-corrected)", ""]
+    if not settings.primary:
+        return md + ["_No primary comparisons are configured (`report.primary`): every comparison in this report is "
+                     "exploratory._", ""]
+    if family.empty:
+        return md + ["_None of the configured primary comparisons was evaluated in this run._", ""]
+    m = int((~family["degenerate"] & family["p_value"].notna()).sum())
+    md += [f"A family of {m} test(s) (`report.primary`). p: the stage's paired test (mining: cluster bootstrap "
+           "resampling pre-training seeds and documents, paired across strategies); p Holm: Holm-adjusted within "
+           f"the family, read against α = {settings.alpha:g}; MDD: the smallest difference the test detects with "
+           f"{settings.power:.0%} power at level α/m = {settings.alpha / max(m, 1):.4g}, from the observed standard "
+           "error. Every other comparison in this report is exploratory (uncorrected).", ""]
+    rows = [[r.task, r.dataset, r.pair, r.base, r.metric, f"{r.strategy} vs {r.reference}", fmt(r.value),
+             fmt(r.reference_value), f"{r.delta:+.4f}",
+             "" if math.isnan(r.ci_low) else f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]",
+             f"{r.seeds} / {r.reference_seeds}", _fmt_p(r.p_value), _fmt_p(r.p_holm), _fmt_p(r.mcnemar_p), fmt(r.mdd),
+             r.verdict] for r in family.itertuples(index=False)]
+    md += [markdown_table(["task", "dataset", "pair", "base", "metric", "comparison", "value", "reference", "Δ",
+                           "95% CI of Δ", "seeds", "p", "p Holm", "McNemar p", "MDD", "verdict"], rows), ""]
+    if (family["seeds"].le(1) | family["reference_seeds"].le(1)).any():
+        md += ["**One pre-training seed** on at least one side: those intervals and tests cover test sampling only, "
+               "not training randomness (set `pretrain.seeds`).", ""]
+    resolution = family["min_p"].dropna()
+    if len(resolution) and (resolution > settings.alpha / max(m, 1)).any():
+        md += [f"**Warning:** with the configured resamples the smallest p is {resolution.max():.2g}, above the "
+               f"strictest Holm threshold {settings.alpha / max(m, 1):.2g}: raise `mining.bootstrap.samples`.", ""]
+    return md
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
+
+
+def degenerate_section(degenerate: pd.DataFrame) -> list[str]:
+    if degenerate.empty:
+        return []
+    return ["**Degenerate systems, left out of this table and its counts** (their scores compare nothing):", "",
+            markdown_table(DEGENERATE_COLUMNS, [list(r) for r in degenerate.itertuples(index=False)]), ""]
+
+
+def glance(table: pd.DataFrame, settings: ReportSettings, degenerate: pd.DataFrame | None = None) -> tuple[str, dict]:
     """The at-a-glance table: for each task's first selected metric, every strategy against
-    the baseline per pair, and counts of wins/losses."""
+    the baseline per pair, and counts of wins/losses. Degenerate systems (and comparisons with
+    a degenerate baseline) are left out."""
+    bad = _degenerate_keys(degenerate if degenerate is not None else pd.DataFrame(columns=DEGENERATE_COLUMNS))
     rows, counts = [], {"better": 0, "better_significant": 0, "worse": 0, "worse_significant": 0, "equal": 0,
                         "compared": 0}
     pairs = list(dict.fromkeys(table.loc[table["delta"].notna(), "pair"]))  # compared pairs (not tagging's languages)
@@ -393,6 +623,10 @@ def glance(table: pd.DataFrame, settings: ReportSettings) -> tuple[str, dict]:
                             cells.append("")
                             continue
                         r = hit.iloc[0]
+                        system = (task, dataset, pair, base)
+                        if (*system, strategy) in bad or (*system, settings.baseline) in bad:
+                            cells.append("degenerate")
+                            continue
                         cells.append(fmt_delta(r))
                         counts["compared"] += 1
                         counts[r["direction"]] += 1
@@ -746,9 +980,20 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     summary_csv = table.drop(columns=["values"]).copy()
     summary_csv.insert(summary_csv.columns.get_loc("n") + 1, "seeds_values",
                        [";".join(f"{v:.6g}" for v in vals) for vals in table["values"]])
+    degenerate = degenerate_systems(table)
+    family = primary_family(aggregated, significance, settings, degenerate)
+    primary_keys = {tuple(r) for r in family[["task", "dataset", "pair", "base", "strategy", "metric"]]
+                    .itertuples(index=False)} if not family.empty else set()
+    summary_csv["family"] = ["primary" if tuple(r) in primary_keys else "exploratory"
+                             for r in table[["task", "dataset", "pair", "base", "strategy", "metric"]]
+                             .itertuples(index=False)]
     summary_csv.to_csv(out_dir / "tables" / "summary.csv", index=False)
+    if not family.empty:
+        family.to_csv(out_dir / "tables" / "primary.csv", index=False)
+    if not degenerate.empty:
+        degenerate.to_csv(out_dir / "tables" / "degenerate.csv", index=False)
 
-    glance_md, counts = glance(table, settings)
+    glance_md, counts = glance(table, settings, degenerate)
     glance_plots = []
     for task in dict.fromkeys(table["task"]):
         name = _slug("glance", task) + ".png"
@@ -756,6 +1001,13 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
             glance_plots.append(name)
     tables = task_tables(table, settings)
     plots = list(glance_plots)
+    selection = embedding_selection_table(results_root)
+    selection_md = []
+    if not selection.empty:
+        selection.to_csv(out_dir / "tables" / "embedding_selection.csv", index=False)
+        selection_md = ["Embedding prefix and layer (`mining.embedding.select`), chosen per base on the development "
+                        "sets (prepared valid splits; never a test set) by the untouched base's cosine P@1, and used "
+                        "for every encoder of that base:", "", frame_table(selection), ""]
     for task, dataset, metric, _ in tables:
         sub = table[(table["task"] == task) & (table["dataset"] == dataset) & (table["metric"] == metric)]
         name = _slug(task, dataset, metric) + ".png"
@@ -778,13 +1030,16 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     prov = provenance(config, repo)
 
     md = [f"# LEM workflow results — run `{prov['run_name']}`", ""]
-    md += ["## At a glance", "",
+    md += seeds_section(config, results)
+    md += primary_section(family, settings)
+    md += ["## At a glance (exploratory)", "",
+           "Exploratory: uncorrected tests, read as hypotheses, not findings (the primary family is above).", "",
            f"Each cell: difference of the strategy's score from `{settings.baseline}` (same base, pair, data) on the "
            "task's main metric. ▲ better, significant · △ better, not significant · ▼ worse, significant · "
            "▽ worse, not significant · = equal · · not tested. Significance at "
            f"{100 * (1 - settings.alpha):.0f}%: stage tests (paired bootstrap) where the stage wrote them, Welch's "
            "t-test over seeds where there are ≥ 2 seeds, else non-overlapping confidence intervals.", "",
-           glance_md, ""]
+           glance_md, ""] + degenerate_section(degenerate)
     md += [f"![gain over {settings.baseline}: {name}](plots/{name})" for name in glance_plots] + [""]
     if counts["compared"]:
         md += [f"Over {counts['compared']} comparisons: better in {counts['better']} "
@@ -797,12 +1052,14 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     current = None
     for task, dataset, metric, text in tables:
         if task != current:
-            md += [f"## {task}", ""] + (degenerate_nmt_note(table) if task == "nmt" else [])
+            md += [f"## {task}", ""] + (degenerate_nmt_note(table) if task == "nmt" else []) \
+                + (mining_f1_note(config) + selection_md if task == "mining" else []) \
+                + (noise_recall_section(table) if task == "curation" else [])
             current = task
         name = _slug(task, dataset, metric) + ".png"
         md += [f"### {task} — {dataset} — {metric}", "",
                "Cells: mean ± std over seeds, or value [95% CI]. Δ: against "
-               f"`{settings.baseline}` (marks as above).", "", text, "", f"![{task} {metric}](plots/{name})", ""]
+               f"`{settings.baseline}` (marks as above; exploratory, uncorrected).", "", text, "", f"![{task} {metric}](plots/{name})", ""]
     if settings.comparisons:
         question_md, question_table = questions_section(aggregated, significance, settings)
         md += ["## Questions", ""] + question_md

@@ -135,6 +135,9 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
         "weighted_f1": float(f1_score(y_true, y_pred, labels=ids, average="weighted", zero_division=0)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
     }
+    # share of the most frequent predicted class: 1.0 = a degenerate one-class classifier (the report lists it)
+    out["predicted_majority_share"] = float(np.bincount(np.asarray(y_pred, dtype=int)).max() / len(y_pred)) \
+        if len(y_pred) else float("nan")
     per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
     for label, value in zip(labels, per_class):
         out[f"f1_{label}"] = float(value)
@@ -142,12 +145,18 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
 
 
 def tidy_rows(metrics: dict, *, pair: str, base: str, strategy: str, dataset: str) -> list[dict]:
-    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md)."""
+    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md).
+    A strategy carrying a pre-training seed (``lem@s1``) is reported as ``lem`` with seed
+    ``s1/<fine-tuning seed>``."""
+    from .seeds import split_seeded
+
+    strategy, index = split_seeded(strategy)
+    seed = metrics["seed"] if index == 0 else f"s{index}/{metrics['seed']}"
     rows = []
     for metric, value in metrics["test"].items():
         rows.append({"task": "sentiment", "dataset": dataset, "pair": pair, "base": base,
                      "strategy": strategy, "metric": metric, "value": value,
-                     "ci_low": "", "ci_high": "", "seed": metrics["seed"]})
+                     "ci_low": "", "ci_high": "", "seed": seed})
     return rows
 
 
@@ -292,6 +301,84 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
     if keep_model:  # for callers that inspect the fine-tuned model; never serialised
         result["model"] = model
     return result
+
+
+def probe(model_dir: str | Path, splits: dict, labels: Sequence[str], settings: dict, seeds: Sequence[int],
+          log=print, features: dict | None = None) -> list[dict]:
+    """Linear probe: the encoder frozen, mean-pooled L2-normalised sentence features
+    (lemflow.embedding.embed, the encoder's own prefix), a scikit-learn logistic regression
+    trained on the whole training set once per seed (the seed drives the solver's sample order:
+    ``saga``), dev and test metrics and the test predictions (for McNemar's test). ``features``
+    may pass precomputed {split: array}."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .embedding import embed, model_prefix
+
+    cfg = {**DEFAULT_TRAINING, **settings}
+    probe_cfg = {"C": 1.0, "max_iter": 2000, **(settings.get("probe") or {})}
+    started = time.time()
+    label2id = {label: i for i, label in enumerate(labels)}
+    if features is None:
+        prefix = model_prefix(model_dir)
+        features = {name: embed(model_dir, list(frame["text"]), max_length=cfg["max_length"],
+                                batch_size=cfg["eval_batch_size"], prefix=prefix)
+                    for name, frame in splits.items()}
+    gold = {name: [label2id[x] for x in frame["label"]] for name, frame in splits.items()}
+    results = []
+    for seed in seeds:
+        classifier = LogisticRegression(C=float(probe_cfg["C"]), max_iter=int(probe_cfg["max_iter"]), solver="saga",
+                                        random_state=int(seed),
+                                        class_weight="balanced" if cfg["class_weighting"] == "balanced" else None)
+        classifier.fit(features["train"], gold["train"])
+        result = {"seed": int(seed), "labels": list(labels), "mode": "probe", "settings": {**cfg, "probe": probe_cfg},
+                  "sizes": {name: len(v) for name, v in gold.items()}, "iterations": int(np.max(classifier.n_iter_))}
+        for name in ("dev", "test"):
+            predicted = classifier.predict(features[name]).tolist()
+            result[name] = classification_metrics(gold[name], predicted, labels)
+            if name == "test":
+                result["test_predictions"], result["test_gold"] = predicted, gold[name]
+        result["wall_s"] = round(time.time() - started, 2)
+        log(f"probe seed {seed}: test macro-F1 {result['test']['macro_f1']:.4f}")
+        results.append(result)
+    return results
+
+
+def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: float = 0.05) -> list[dict]:
+    """Significance rows (report format) for runs that kept their test predictions (the probe):
+    every strategy against ``reference`` of the same pair and base, exact McNemar on per-text
+    correctness, pooled over pre-training seeds (lemflow.stats). Probe seeds only reorder the
+    solver's samples, so their predictions are (nearly) the same: one run per pre-training seed
+    (the lowest probe seed) enters the test, else the same discordant texts would count again."""
+    from .seeds import split_seeded
+    from .stats import mcnemar_pooled
+
+    by_system: dict = {}
+    for run in runs:
+        if "test_predictions" not in run:
+            continue
+        strategy, index = split_seeded(run["strategy"])
+        correct = [int(p == g) for p, g in zip(run["test_predictions"], run["test_gold"])]
+        runs_of = by_system.setdefault((run["pair"], run["base"], strategy), {})
+        if index not in runs_of or run["seed"] < runs_of[index][3]:
+            runs_of[index] = (correct, run["test"]["macro_f1"], run["test"]["accuracy"], run["seed"])
+    rows = []
+    for (pair, base, strategy), system_runs in sorted(by_system.items()):
+        ref_runs = by_system.get((pair, base, reference))
+        if strategy == reference or not ref_runs:
+            continue
+        keys = sorted(set(system_runs) & set(ref_runs))
+        if not keys:
+            continue
+        test = mcnemar_pooled([(system_runs[k][0], ref_runs[k][0]) for k in keys])
+        for position, metric in ((2, "accuracy"),):  # McNemar tests per-text correctness: accuracy, not macro-F1
+            value = float(np.mean([system_runs[k][position] for k in keys]))
+            ref_value = float(np.mean([ref_runs[k][position] for k in keys]))
+            rows.append({"task": "sentiment", "dataset": dataset.get(pair, "codemixed"), "pair": pair, "base": base,
+                         "strategy": strategy, "reference": reference, "metric": metric, "value": value,
+                         "reference_value": ref_value, "difference": value - ref_value, "p_value": test["p_value"],
+                         "significant": bool(test["p_value"] < alpha), "mcnemar_p": test["p_value"],
+                         "only_strategy": test["only_a"], "only_reference": test["only_b"], "runs": len(keys)})
+    return rows
 
 
 def summarize_seeds(values: Sequence[float]) -> tuple[float, float]:
