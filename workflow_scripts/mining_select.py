@@ -57,4 +57,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from lemflow.errors import run_main  # InputError -> one line file:line: problem, exit 1
+
+    run_main(main)
