@@ -565,7 +565,7 @@ def curation_encoders(pair):
     the curation task, restricted to curation.strategies when given ("base" = untouched base)."""
     wanted = CURATION.get("strategies")
     return [(base, strategy) for base, strategy in evaluated_encoders(pair, "curation")
-            if wanted is None or strategy in wanted]  # "lem" is seed 0 only; "lem@s1" names seed 1
+            if wanted is None or strategy in wanted]  # a plain name is seed 0 only; <name>@s1 is seed 1
 
 
 def curation_selections(pair):
