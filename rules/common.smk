@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from lemflow.code_deps import import_closure  # noqa: E402
 from lemflow.config_checks import check_config, validate_schema  # noqa: E402
 from lemflow.errors import ConfigError, failed_job_messages, job_warnings  # noqa: E402
 from lemflow.seeds import seeded_name, split_seeded, training_seed  # noqa: E402
@@ -57,14 +58,15 @@ SEED = int(config["seed"])
 PAIRS = list(config["data"]["pairs"])
 
 
-def pkg(*modules):
-    """Package source files that a rule uses (listed as inputs, so that editing one reruns exactly
-    the jobs that use it)."""
-    return [str(Path(workflow.basedir) / "src" / "lemflow" / m) for m in ("__init__.py", "io.py", "errors.py", *modules)]
-
-
 def script(name):
     return str(Path(workflow.basedir) / "workflow_scripts" / name)
+
+
+def script_code(name):
+    """Package source files that workflow script `name` runs: the import closure of its source
+    (lemflow.code_deps), listed as the rule's inputs so that editing a module reruns exactly the
+    jobs whose scripts import it, directly or not."""
+    return list(import_closure(script(name), str(Path(workflow.basedir) / "src" / "lemflow")))
 
 
 def pair_langs(pair):

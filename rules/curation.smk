@@ -20,7 +20,7 @@ rule curation_noisy:
     input:
         unpack(noisy_inputs),
         script=script("inject_noise.py"),
-        code=pkg("noise.py", "readers.py"),
+        code=script_code("inject_noise.py"),
     output:
         src=f"{R}/curation/{{src}}-{{tgt}}/noisy.{{src}}",
         tgt=f"{R}/curation/{{src}}-{{tgt}}/noisy.{{tgt}}",
@@ -52,7 +52,7 @@ rule curation_score:
         encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.src}-{w.tgt}"),
         select=lambda w: embedding_selection(w.base),
         script=script("curate.py"),
-        code=pkg("curation.py", "noise.py", "embedding.py", "mining.py"),
+        code=script_code("curate.py"),
     output:
         selected=selection_outputs(f"{R}/curation/{{base}}/{{strategy}}/{{src}}-{{tgt}}"),
         scores=f"{R}/curation/{{base}}/{{strategy}}/{{src}}-{{tgt}}/scores.txt",
@@ -85,7 +85,7 @@ rule curation_random:
     input:
         noisy=rules.curation_noisy.output,
         script=script("curate.py"),
-        code=pkg("curation.py", "noise.py"),
+        code=script_code("curate.py"),
     output:
         selected=selection_outputs(f"{R}/curation/random/{{src}}-{{tgt}}"),
         report=f"{R}/curation/random/{{src}}-{{tgt}}/selection.json",

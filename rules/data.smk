@@ -7,7 +7,7 @@ rule prepare:
     input:
         corpus=corpus_files,
         script=script("prepare.py"),
-        code=pkg("prepare.py", "readers.py", "languages.py"),
+        code=script_code("prepare.py"),
     output:
         train_src=f"{R}/data/{{src}}-{{tgt}}/train.{{src}}",
         train_tgt=f"{R}/data/{{src}}-{{tgt}}/train.{{tgt}}",
@@ -47,7 +47,7 @@ rule prepare_mono:
     input:
         corpus=lambda w: config["data"]["independent_mono"][w.lang],
         script=script("prepare_mono.py"),
-        code=pkg("prepare.py", "readers.py", "languages.py"),
+        code=script_code("prepare_mono.py"),
     output:
         train=f"{R}/data/mono_indep/{{lang}}.train.txt",
         valid=f"{R}/data/mono_indep/{{lang}}.valid.txt",

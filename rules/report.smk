@@ -19,7 +19,7 @@ rule report:
         tagging=lambda w: _stage_files("report.json"),
         paper=str(Path(workflow.basedir) / "src" / "lemflow" / "data" / "paper_results.csv"),
         script=script("report.py"),
-        code=pkg("report.py"),
+        code=script_code("report.py"),
     output:
         results=f"{R}/report/RESULTS.md",
         provenance=f"{R}/report/provenance.json",

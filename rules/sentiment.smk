@@ -15,7 +15,7 @@ rule sentiment_split:
     input:
         data=sentiment_data_files,
         script=script("sentiment.py"),
-        code=pkg("sentiment.py", "readers.py"),
+        code=script_code("sentiment.py"),
     output:
         train=f"{R}/sentiment/data/{{pair}}/train.csv",
         dev=f"{R}/sentiment/data/{{pair}}/dev.csv",
@@ -50,7 +50,7 @@ rule sentiment_train:
         encoder=lambda w: encoder_dir(w.base, w.strategy, w.pair),
         split=rules.sentiment_split.output,
         script=script("sentiment.py"),
-        code=pkg("sentiment.py", "readers.py", "embedding.py", "seeds.py"),
+        code=script_code("sentiment.py"),
     output:
         metrics=expand(
             f"{R}/sentiment/{{base}}/{{strategy}}/{{pair}}/seed{{seed}}/metrics.json",
@@ -79,7 +79,7 @@ rule sentiment_results:
     input:
         metrics=sentiment_metrics_files(),
         script=script("sentiment.py"),
-        code=pkg("sentiment.py", "seeds.py", "stats.py"),
+        code=script_code("sentiment.py"),
     output:
         results=f"{R}/sentiment/results.csv",
         significance=f"{R}/sentiment/significance.csv",

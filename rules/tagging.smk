@@ -3,17 +3,14 @@
 # tagger report on held-out annotations (see docs/architecture.md, src/lemflow/tagging.py).
 TAGGING = config.get("tagging", {})
 TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
-TAGGING_CODE = ("tagging.py", "tagger_stanza.py", "conllu.py", "readers.py", "prepare.py")
 NER_TRANSFORMER = TAGGING.get("transformer", {})
-NER_TRANSFORMER_CODE = ("tagger_transformer.py", "device.py", "tagging.py", "conllu.py", "readers.py", "prepare.py")
-TAG_CODE = (*TAGGING_CODE, "gold_tags.py", "tagger_transformer.py", "device.py")
 
 
 rule train_ner_transformer:
     input:
         unpack(ner_transformer_inputs),
         script=script("train_ner_transformer.py"),
-        code=pkg(*NER_TRANSFORMER_CODE),
+        code=script_code("train_ner_transformer.py"),
     output:
         directory(f"{R}/tagging/transformer/{{group}}"),
     wildcard_constraints:
@@ -40,7 +37,7 @@ rule train_tagger:
     input:
         annotations=annotation_files,
         script=script("train_tagger.py"),
-        code=pkg(*TAGGING_CODE),
+        code=script_code("train_tagger.py"),
     output:
         directory(f"{R}/tagging/models/{{lang}}"),
     params:
@@ -65,7 +62,7 @@ rule tag:
         model=f"{R}/tagging/models/{{lang}}",
         ner=lambda w: ner_transformer_model(w.lang),
         script=script("tag.py"),
-        code=pkg(*TAG_CODE),
+        code=script_code("tag.py"),
     output:
         tags=expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
         gold=expand(f"{R}/tags_gold/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True)
@@ -90,7 +87,7 @@ rule tag_mono:
         model=f"{R}/tagging/models/{{lang}}",
         ner=lambda w: ner_transformer_model(w.lang),
         script=script("tag.py"),
-        code=pkg(*TAG_CODE),
+        code=script_code("tag.py"),
     output:
         [f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
     params:
@@ -112,7 +109,7 @@ rule tagger_report:
         ner=sorted({d for lang in all_langs() for d in ner_transformer_model(lang)}),
         corpus=[entry.split(":", 1)[1] for entry in tagger_report_corpus()],
         script=script("tagger_report.py"),
-        code=pkg(*TAGGING_CODE, "tagger_transformer.py", "device.py"),
+        code=script_code("tagger_report.py"),
     output:
         json=f"{R}/tagging/report.json",
         csv=f"{R}/tagging/results.csv",

@@ -50,3 +50,27 @@ def test_every_workflow_script_resolves(repo):
         named = {node.module for node in ast.walk(ast.parse(script.read_text(encoding="utf-8")))
                  if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lemflow")}
         assert named <= imported_modules(script, package), script.name
+
+
+def test_every_rule_lists_its_scripts_import_closure(repo):
+    """Each rule that runs a workflow script (`script=script("x.py")`) lists `code=script_code("x.py")`,
+    the script's import closure, and runs nothing but `{input.script}`: a module a script imports,
+    directly or not, is always an input of the rules that run it."""
+    import re
+
+    rules = {p.name: p.read_text(encoding="utf-8") for p in sorted((repo / "rules").glob("*.smk"))}
+    checked = 0
+    for name, text in rules.items():
+        assert "pkg(" not in text, f"{name}: a hand-kept code list"
+        for block in re.split(r"\n(?=rule |checkpoint )", text)[1:]:
+            scripts = re.findall(r'script=script\("([^"]+)"\)', block)
+            code = re.findall(r'code=script_code\("([^"]+)"\)', block)
+            rule = block.split(":", 1)[0]
+            assert scripts == code, f"{name} {rule}: scripts {scripts} but code inputs of {code}"
+            if "python " in block:
+                assert scripts and "{input.script}" in block, f"{name} {rule}: runs python without a declared script"
+                checked += 1
+    assert checked >= 20
+    # and the closure really covers what the scripts import: report.py reaches nmt_eval and stats
+    closure = import_closure(str(repo / "workflow_scripts" / "report.py"), str(repo / "src" / "lemflow"))
+    assert {"report.py", "nmt_eval.py", "errors.py", "__init__.py"} <= {p.rsplit("/", 1)[1] for p in closure}

@@ -97,3 +97,15 @@ def describe(device, precision: str) -> dict:
     else:
         info["cpu_bf16"] = cpu_has_bf16()
     return info
+
+
+def optimizer_step(model, optimizer, scheduler, max_grad_norm: float | None) -> None:
+    """One update of a hand-written fine-tuning loop (sentiment, the transformer NER): gradients
+    clipped to ``max_grad_norm`` (none when falsy), optimiser and schedule stepped, gradients freed."""
+    import torch
+
+    if max_grad_norm:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)

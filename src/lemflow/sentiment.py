@@ -263,10 +263,7 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
                 logits = model(**batch).logits
             loss = loss_fn(logits.float(), train_y[idx])
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            devices.optimizer_step(model, optimizer, scheduler, cfg["max_grad_norm"])
             step += 1
             running += float(loss.detach())
             bar.update(1)

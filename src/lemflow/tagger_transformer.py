@@ -333,7 +333,7 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
     from tqdm import tqdm
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from .device import autocast, describe, resolve_device, resolve_precision
+    from .device import autocast, describe, optimizer_step, resolve_device, resolve_precision
 
     cfg = {**DEFAULTS, **settings}
     started = time.time()
@@ -418,10 +418,7 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
                 else:
                     loss = model(**inputs).loss
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            optimizer_step(model, optimizer, scheduler, cfg["max_grad_norm"])
             step += 1
             running += float(loss.detach())
             step_seconds += time.perf_counter() - tick
