@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import ConfigError, InputError
 from .languages import check_language, check_script_name, extra_language_codes, split_pair
+from .plan import plan_problems
 from .readers import parallel_input_files
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
@@ -223,6 +224,7 @@ def config_problems(config: dict, check_files: bool = True) -> list[str]:
         except InputError as err:
             problems.append(str(err))
     problems += calibration_problems(config)
+    problems += plan_problems(config)
     if check_files:
         for key, path, kind in config_paths(config):
             problem = path_problem(path, kind)
