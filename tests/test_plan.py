@@ -102,7 +102,6 @@ def test_unknown_names_are_config_errors_naming_the_key():
         "config key encoders[0].bases: 'mbert' is not a base encoder (base_encoders: ['e5', 'xlmr'])",
         "config key encoders[0].strategies: 'lme' is not a strategy "
         "(strategies: ['lem', 'lem_all', 'lem_gold', 'mlm_tlm'])",
-        "config key encoders[0].pairs: 'fr-en' is not a configured pair (data.pairs: ['si-en', 'ta-en'])",
         "config key curation.pairs: ta-si is not a configured pair (data.pairs: ['si-en', 'ta-en'])",
         "config key curation.strategies: 'random' is the random baseline (curation.random_baseline)",
     ]
