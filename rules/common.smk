@@ -116,8 +116,8 @@ wildcard_constraints:
 
 # ----------------------------------------------------------------- the experiment plan
 # Which models are trained and which encoders are evaluated where: lemflow.plan (pure functions of
-# the config, unit-tested); these wrappers pass the config. Each stage's own helpers live at the
-# top of its rule file.
+# the config, unit-tested); these wrappers pass the config. Each stage's own helpers are in
+# rules/helpers/<stage>.smk, included by rules/<stage>.smk.
 def strategy_settings(strategy):
     return plan.strategy_settings(config, strategy)
 
