@@ -1,5 +1,6 @@
 # LEM workflow: Linguistic Entity Masking for low-resource language pairs.
-# Stages live in rules/*.smk; helpers in rules/common.smk; see docs/architecture.md.
+# Stages live in rules/*.smk (their helpers in rules/helpers/), the experiment plan in
+# src/lemflow/plan.py, what every stage needs in rules/common.smk; see docs/architecture.md.
 # The demo config is the default; a --configfile on the command line replaces it (Snakemake
 # would otherwise merge the two, mixing the demo's corpora into another run).
 if not workflow.overwrite_configfiles:

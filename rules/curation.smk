@@ -2,18 +2,11 @@
 # each encoder, top-N selections (and a seeded random-N baseline), noise-detection P/R.
 # Active when the config has a `curation` section; the NMT stage (rules/nmt.smk) scores the
 # selections and writes R/nmt/results.csv (task=curation and task=nmt rows).
-import shlex  # noqa: E402
-
 CURATION = config.get("curation")
-CURATION_SIZES = [int(n) for n in CURATION["sizes"]] if CURATION else []
-if CURATION:
-    from lemflow.errors import InputError
+CURATION_SIZES = plan.curation_sizes(config)
 
-    for _pair in CURATION.get("pairs") or []:
-        if _pair not in PAIRS:
-            raise InputError("config curation.pairs", f"{_pair} is not a configured pair (data.pairs: {PAIRS})")
-    if "random" in (CURATION.get("strategies") or []):
-        raise InputError("config curation.strategies", "'random' is the random baseline (curation.random_baseline)")
+
+include: "helpers/curation.smk"
 
 
 rule curation_noisy:

@@ -1,6 +1,6 @@
 # Stage: prepare — normalise, validate, filter, dedupe, split; dependent monolingual corpus.
 # Outputs are named {src}-{tgt} so that the pair's language codes appear in the file names.
-from lemflow.readers import parallel_input_files  # noqa: E402  (src/ is on sys.path, see common.smk)
+include: "helpers/data.smk"
 
 
 rule prepare:

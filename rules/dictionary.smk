@@ -4,6 +4,9 @@
 DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("verb_aux", False))})
 
 
+include: "helpers/dictionary.smk"
+
+
 rule entity_dictionary:
     input:
         tokenizer=lambda w: training_base(w.base),

@@ -9,6 +9,9 @@
 MINING = config.get("mining", {})
 
 
+include: "helpers/mining.smk"
+
+
 # The embedding prefix and layer are chosen on development data (the prepared valid splits,
 # never a test set) with the untouched base, for every encoder of that base.
 rule mining_select:

@@ -8,6 +8,9 @@ import os  # noqa: E402
 NMT = config.get("nmt", {})
 
 
+include: "helpers/nmt.smk"
+
+
 rule nmt_train:
     input:
         train_src=f"{R}/curation/{{selection}}/{{src}}-{{tgt}}/top{{n}}.{{src}}",

@@ -9,6 +9,9 @@
 PRETRAIN = config.get("pretrain", {})
 
 
+include: "helpers/pretrain.smk"
+
+
 rule base_encoder:
     input:
         train=base_train_files,

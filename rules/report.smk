@@ -12,6 +12,9 @@ REPORT_STAGES = ("tagging", "mining", "curation", "nmt", "sentiment")
 SNAKEMAKE_COMMAND = " ".join(["snakemake", *sys.argv[1:]])
 
 
+include: "helpers/report.smk"
+
+
 rule report:
     input:
         results=lambda w: _stage_files("results.csv"),

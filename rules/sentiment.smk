@@ -4,6 +4,9 @@
 from lemflow.errors import InputError  # noqa: E402  (src/ is on sys.path, see common.smk)
 
 
+include: "helpers/sentiment.smk"
+
+
 # A missing CSV stops the run when the workflow is parsed, naming the config key.
 for _pair, _spec in sentiment_config().get("pairs", {}).items():
     for _name in ("train", "dev", "test"):

@@ -6,6 +6,9 @@ TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
 NER_TRANSFORMER = TAGGING.get("transformer", {})
 
 
+include: "helpers/tagging.smk"
+
+
 rule train_ner_transformer:
     input:
         unpack(ner_transformer_inputs),

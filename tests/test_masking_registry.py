@@ -58,7 +58,7 @@ def test_unknown_strategy_is_a_clear_error():
 
 
 def test_masking_module_does_not_import_torch():
-    """rules/common.smk imports it while Snakemake parses the workflow: importing torch costs ~2 s."""
+    """rules/helpers/pretrain.smk imports it while Snakemake parses the workflow: importing torch costs ~2 s."""
     code = "import sys, lemflow.masking as m; m.needs_entities('lem'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(REPO / "src")})
@@ -67,7 +67,7 @@ def test_masking_module_does_not_import_torch():
 
 def test_no_masking_name_branches_outside_the_registry():
     """Nothing outside masking.py branches on the masking strategy's name (it asks the registry)."""
-    files = [*(REPO / "rules").glob("*.smk"), *(REPO / "workflow_scripts").glob("*.py"), REPO / "Snakefile",
+    files = [*(REPO / "rules").rglob("*.smk"), *(REPO / "workflow_scripts").glob("*.py"), REPO / "Snakefile",
              *(p for p in (REPO / "src" / "lemflow").rglob("*.py") if p.name != "masking.py")]
     branch = re.compile(r"""(==|!=|\bin\b).*["']lem["']|["']lem["']\s*(==|!=)""")
     offending = [f"{p.relative_to(REPO)}:{i}" for p in files
@@ -134,8 +134,8 @@ def test_schema_accepts_a_toy_only_in_its_enum(toys, toy_schema):
 
 
 def uses_entities_of_the_rules(strategies: dict):
-    """`uses_entities` as rules/common.smk defines it, with `strategy_settings` over ``strategies``."""
-    text = (REPO / "rules" / "common.smk").read_text(encoding="utf-8")
+    """`uses_entities` as rules/helpers/pretrain.smk defines it, with `strategy_settings` over ``strategies``."""
+    text = (REPO / "rules" / "helpers" / "pretrain.smk").read_text(encoding="utf-8")
     source = re.search(r"^def uses_entities\(.*?(?=^\S)", text, re.S | re.M).group(0)
     namespace = {"strategy_settings": strategies.__getitem__}
     exec(source, namespace)

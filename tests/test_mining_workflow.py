@@ -137,6 +137,10 @@ def test_snakemake_mining_stage(tmp_path, encoder):
     config["data"]["prepare"]["test_fraction"] = 0.3
     config["data"]["prepare"]["min_script_share"] = 0  # the fixture's "Sinhala" side is mostly English words
     config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["mining"]}]
+    # R/base/tiny is written below, so the base_encoder rule never runs; the plan check wants the
+    # base declared (lemflow.plan.plan_problems)
+    config["base_encoders"] = {"tiny": {"source": "path", "path": str(tmp_path / "unused")}}
+    (tmp_path / "unused").mkdir(exist_ok=True)
     config["mining"] = {"comparable": {"si-en": {"News": str(tmp_path / "News")}}, "prepared_test": True,
                         "threshold": 1.0, "bootstrap": {"samples": 50}, "embedding": {"batch_size": 4},
                         "skip_bad_gold": True}

@@ -36,6 +36,10 @@ def test_sentiment_and_report_rules(tmp_path):
     for section in ("curation", "nmt", "mining"):  # stages this test does not exercise
         config.pop(section, None)
     config["encoders"] = [{"bases": ["tiny"], "strategies": [], "pairs": ["si-en"], "tasks": ["sentiment"]}]
+    # R/base/tiny is written below, so the base_encoder rule never runs; the plan check wants the
+    # base declared (lemflow.plan.plan_problems)
+    config["base_encoders"] = {"tiny": {"source": "path", "path": str(tmp_path / "unused")}}
+    (tmp_path / "unused").mkdir(exist_ok=True)
     config["sentiment"] = {
         "pairs": {"si-en": {"train": str(data / "train.csv"), "dev": str(data / "dev.csv"), "dataset": "toy"}},
         "seeds": 2, "test_fraction": 0.2,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import ConfigError, InputError
 from .languages import check_language, check_script_name, extra_language_codes, split_pair
+from .plan import plan_problems
 from .readers import parallel_input_files
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
@@ -233,11 +234,12 @@ def config_problems(config: dict, check_files: bool = True) -> list[str]:
 
 def check_config(config: dict, basedir: str | Path = ".", check_files: bool = True) -> None:
     """Raise ConfigError listing every wrong language code, script name and (``check_files``)
-    missing, unreadable or wrong-kind input path, each with its config key.
+    missing, unreadable or wrong-kind input path, and every name in the experiment plan that the
+    config does not define (lemflow.plan.plan_problems), each with its config key.
 
     Relative paths are relative to the working directory Snakemake runs in (the repository
     root); ``basedir`` is accepted for callers that want to state it."""
-    problems = config_problems(config, check_files)
+    problems = [*config_problems(config, check_files), *plan_problems(config)]
     if problems:
         raise ConfigError(problems)
 

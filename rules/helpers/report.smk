@@ -1,0 +1,34 @@
+# Helpers of the report stage (rules/report.smk includes this file before its rules):
+# input functions, settings and its final targets.
+def report_stages():
+    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
+    return [stage for stage in REPORT_STAGES if stage in stages]
+
+
+def _stage_targets():
+    """Final targets that the report's stages registered for this run (their `<stage>_targets`
+    functions): a stage takes part in the report exactly when its results are among them (a
+    stage the config leaves out registers none). Other stages' target functions are not called."""
+    names = {f"{stage}_targets" for stage in report_stages()}
+    return {target for function in TARGET_FUNCTIONS if function.__name__ in names for target in function()}
+
+
+def _stage_files(name):
+    targets = _stage_targets()
+    return [f"{R}/{stage}/{name}" for stage in report_stages() if f"{R}/{stage}/{name}" in targets]
+
+
+def report_settings():
+    """config.report, with the baseline falling back to what this run evaluates (a warning)."""
+    settings = dict(config.get("report") or {})
+    configured = settings.get("baseline", "mlm_tlm")
+    evaluated = [s for pair in PAIRS for _, s in evaluated_encoders(pair)]
+    baseline = reference_strategy(configured, evaluated, "report.baseline")
+    if baseline != configured:
+        settings["baseline"] = baseline
+    return settings
+
+
+@register_targets
+def report_targets():
+    return [f"{R}/report/RESULTS.md"]
