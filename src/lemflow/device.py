@@ -109,3 +109,25 @@ def optimizer_step(model, optimizer, scheduler, max_grad_norm: float | None) -> 
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
+
+
+class BestOnDev:
+    """Early stopping for a hand-written fine-tuning loop: keeps a copy of the model's state at the
+    best dev score so far (higher is better) and counts evaluations without improvement."""
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.state, self.bad = int(patience), -1.0, None, 0
+
+    def update(self, score: float, model) -> bool:
+        """Record one dev evaluation; True when ``score`` is a new best (the state is kept)."""
+        import copy
+
+        if score > self.best:
+            self.best, self.bad, self.state = score, 0, copy.deepcopy(model.state_dict())
+            return True
+        self.bad += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.bad >= self.patience

@@ -57,18 +57,23 @@ def failed_job_messages(snakemake_logs) -> list[str]:
 
     ``snakemake_logs`` is what Snakemake passes as ``log`` (one path or a list of paths of its own
     log files, which name each failed job's log)."""
-    from pathlib import Path
-
     messages = []
     for job_log in _job_logs(snakemake_logs, LOG_HINT):
-        try:
-            lines = Path(job_log).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            continue
+        lines = _log_lines(job_log)
         last = next((line.strip() for line in reversed(lines) if line.strip()), None)
         if last:
             messages.append(f"{job_log}: {last}")
     return messages
+
+
+def _log_lines(path) -> list[str]:
+    """The lines of a log file; none when it cannot be read (a job that never started)."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def _job_logs(snakemake_logs, pattern) -> list[str]:
@@ -78,11 +83,7 @@ def _job_logs(snakemake_logs, pattern) -> list[str]:
         snakemake_logs = [snakemake_logs]
     found: list[str] = []
     for main_log in snakemake_logs or []:
-        try:
-            text = Path(main_log).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
+        for line in _log_lines(main_log):
             match = pattern.match(line)
             if match:
                 found += [p.strip() for p in match.group("logs").split(", ") if p.strip()]
@@ -104,15 +105,9 @@ def input_warning(message: str, *args) -> None:
 def job_warnings(snakemake_logs) -> list[str]:
     """For Snakemake's ``onsuccess``/``onerror``: the WARNING lines (``logging.warning``) of the
     jobs this invocation ran, as ``<job log>: <message>``, so that they reach the console."""
-    from pathlib import Path
-
     messages = []
     for job_log in _job_logs(snakemake_logs, JOB_LOG):
-        try:
-            lines = Path(job_log).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            continue
-        for line in lines:
+        for line in _log_lines(job_log):
             match = WARNING.search(line)
             if match and match.group("message").strip():
                 messages.append(f"{job_log}: warning: {match.group('message').strip()}")

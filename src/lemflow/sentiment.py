@@ -7,7 +7,6 @@ once, after model selection. Several seeds per encoder give mean ± std in the r
 """
 from __future__ import annotations
 
-import copy
 import math
 import time
 from pathlib import Path
@@ -249,7 +248,8 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
         else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
     generator = torch.Generator().manual_seed(seed)
 
-    history, best, best_state, bad, step = [], -1.0, None, 0, 0
+    history, step = [], 0
+    tracker = devices.BestOnDev(cfg["patience"])
     best_step = (0, 0)
     eval_every = cfg["eval_every"] or steps_per_epoch
     stop = False
@@ -273,21 +273,17 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
                 history.append({"step": step, "epoch": epoch, "train_loss": running / max(1, step - (epoch - 1) * steps_per_epoch),
                                 "dev_macro_f1": dev["macro_f1"], "dev_accuracy": dev["accuracy"]})
                 log(f"step {step} epoch {epoch}: dev macro-F1 {dev['macro_f1']:.4f}")
-                if dev["macro_f1"] > best:
-                    best, bad = dev["macro_f1"], 0
-                    best_state = copy.deepcopy(model.state_dict())
+                if tracker.update(dev["macro_f1"], model):
                     best_step = (step, epoch)
-                else:
-                    bad += 1
-                    if bad >= cfg["patience"]:
-                        log(f"early stop at step {step}: no dev improvement in {bad} evaluations")
-                        stop = True
-                        break
+                elif tracker.exhausted:
+                    log(f"early stop at step {step}: no dev improvement in {tracker.bad} evaluations")
+                    stop = True
+                    break
                 model.train()
         if stop:
             break
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(tracker.state)
     result = {"seed": seed, "labels": list(labels), **devices.describe(device, precision), "best_step": best_step[0], "best_epoch": best_step[1],
               "steps": step, "history": history, "settings": cfg,
               "sizes": {name: len(v) for name, v in encoded.items()}}

@@ -16,7 +16,6 @@ training history, dev scores). :class:`TransformerNER` tags pretokenised sentenc
 """
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -333,7 +332,7 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
     from tqdm import tqdm
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from .device import autocast, describe, optimizer_step, resolve_device, resolve_precision
+    from .device import BestOnDev, autocast, describe, optimizer_step, resolve_device, resolve_precision
 
     cfg = {**DEFAULTS, **settings}
     started = time.time()
@@ -400,7 +399,8 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
             scores[lang] = ner_scores([to_bio(s.ner) for s in dev_sents[lang]], predicted)
         return scores
 
-    history, best, best_state, best_step, bad, step, running, seen = [], -1.0, None, 0, 0, 0, 0.0, 0
+    history, best_step, step, running, seen = [], 0, 0, 0.0, 0
+    tracker = BestOnDev(cfg["patience"])
     step_seconds, step_sentences = 0.0, 0
     stop = False
     bar = tqdm(total=total, desc="NER fine-tuning", disable=not progress, mininterval=10)
@@ -435,20 +435,17 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
                 running, seen = 0.0, 0
                 log.info("step %d/%d epoch %d: loss %.4f, dev entity F1 %.4f %s", step, total, epoch,
                          entry["train_loss"], mean_f1, entry["dev"])
-                if mean_f1 > best:
-                    best, best_step, bad = mean_f1, step, 0
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    bad += 1
-                    if bad >= int(cfg["patience"]):
-                        log.info("early stop at step %d: no dev improvement in %d evaluations", step, bad)
-                        stop = True
-                        break
+                if tracker.update(mean_f1, model):
+                    best_step = step
+                elif tracker.exhausted:
+                    log.info("early stop at step %d: no dev improvement in %d evaluations", step, tracker.bad)
+                    stop = True
+                    break
                 model.train()
         if stop:
             break
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(tracker.state)
     train_seconds = time.time() - started
     dev_scores = evaluate()
     check = predict(model, dev_examples[langs[0]], [len(s.words) for s in dev_sents[langs[0]]], tokenizer.pad_token_id,
@@ -459,7 +456,7 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
     tokenizer.save_pretrained(str(out_dir / "model"))
     info = {"labels": list(LABELS), "languages": langs, "base": str(base_dir), "seed": seed,
             "settings": cfg, "run": describe(device, precision), "steps": step, "best_step": best_step,
-            "dev_f1": best, "dev": dev_scores, "history": history,
+            "dev_f1": tracker.best, "dev": dev_scores, "history": history,
             "sizes": {"train_sentences": len(train_sents), "train_chunks": len(train_examples),
                       "dev_sentences": {lang: len(s) for lang, s in dev_sents.items()}},
             "train_seconds": round(train_seconds, 1),
