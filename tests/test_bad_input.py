@@ -14,7 +14,7 @@ from lemflow.cli import main as lemflow_main
 from lemflow.config_checks import (check_config, config_problems, load_config, load_yaml_config,
                                    schema_problems)
 from lemflow.errors import ConfigError, InputError, failed_job_messages, job_warnings, run_main
-from lemflow.io import atomic_open, atomic_path, remove_stale_temporaries, scratch_dir, write_lines
+from lemflow.io import atomic_open, remove_stale_temporaries, scratch_dir, write_lines
 from lemflow.languages import check_script, language_scripts, script_shares
 from lemflow.prepare import PrepareSettings, check_pair_scripts, prepare_pairs, removed_characters
 from lemflow.readers import read_comparable, read_sentiment_csv

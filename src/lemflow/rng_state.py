@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .io import atomic_path
+
 RNG_FILE = "lemflow_rng_{rank}.pt"
 
 
@@ -93,10 +95,8 @@ def collator_rng_callback(collator: RecordingCollator):
                 return
             payload = {"generator": collator.state_before(self.consumed), "global_step": state.global_step,
                        "batches_this_process": self.consumed, **global_rng_states()}
-            target = rng_file(checkpoint, args.process_index)
-            tmp = target.with_name(f".{target.name}.tmp")
-            torch.save(payload, tmp)
-            tmp.replace(target)
+            with atomic_path(rng_file(checkpoint, args.process_index)) as tmp:
+                torch.save(payload, tmp)
 
     return CollatorRngCallback()
 
