@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import InputError
+from .stats import majority_share
 
 METRICS = ("macro_f1", "weighted_f1", "accuracy")
 DEFAULT_TRAINING = {
@@ -135,8 +136,7 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
         "accuracy": float(accuracy_score(y_true, y_pred)),
     }
     # share of the most frequent predicted class: 1.0 = a degenerate one-class classifier (the report lists it)
-    out["predicted_majority_share"] = float(np.bincount(np.asarray(y_pred, dtype=int)).max() / len(y_pred)) \
-        if len(y_pred) else float("nan")
+    out["predicted_majority_share"] = majority_share(y_pred)
     per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
     for label, value in zip(labels, per_class):
         out[f"f1_{label}"] = float(value)
