@@ -38,14 +38,6 @@ def global_rng_states() -> dict:
     return states
 
 
-def set_global_rng_states(states: dict) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    torch.random.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.random.set_rng_state_all(states["cuda"])
-
-
 class RecordingCollator:
     """Wraps a collator that has a ``generator``: records the generator state before each call
     that uses it (training batches; a pre-masked validation batch with ``labels`` does not)."""
