@@ -81,7 +81,7 @@ rule nmt_translate:
 
 rule nmt_results:
     input:
-        files=lambda w: [e[key] for e in nmt_manifest() for key in ("selection", "scores", "hyp")],
+        files=lambda w: [e[key] for e in nmt_manifest() for key in ("selection", "scores", "hyp") if e[key]],
         references=lambda w: [ref for spec in nmt_test_sets().values() for ref in spec["references"]],
         script=script("nmt_results.py"),
         code=script_code("nmt_results.py"),

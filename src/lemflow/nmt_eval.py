@@ -137,7 +137,7 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
     rows from the per-selection outputs.
 
     ``entries``: dicts with pair, n, base, strategy, selection (selection.json dict), scores
-    (scores JSON dict), hyps (list of lines); ``references``: {pair: {"name": ..., "refs":
+    (scores JSON dict), hyps (list of lines; scores and hyps None when NMT was not run); ``references``: {pair: {"name": ..., "refs":
     [[lines], ...]}}. The size N is part of ``dataset`` (``<test set>@top<N>``, ``noisy@top<N>``)
     because the tidy table has no column for it. The random baseline (``RANDOM``) is reported
     under every base, as strategy ``random``. BLEU/chrF intervals: sacrebleu paired bootstrap
@@ -162,6 +162,8 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
                              "strategy": strategy, "metric": metric, "value": value,
                              "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
         significance += curation_mcnemar(by_system, n, pair, reference_strategy, alpha, seed)
+        if any(entry.get("hyps") is None for entry in group):
+            continue  # curation.nmt: false, the selections were not translated
         # bootstrap: one paired test per reference system (covers CIs of every compared system)
         boot: dict = {}
         pending = list(systems)

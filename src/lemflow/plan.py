@@ -123,6 +123,7 @@ def nmt_manifest(config: dict, root: str) -> list[dict]:
     """One entry per (pair, selection, N): where its selection report, scores and hypotheses are
     (under the run's results folder `root`)."""
     entries = []
+    translate = runs_nmt(config)
     for pair in curation_pairs(config):
         tgt = pair.split("-")[1]
         for selection in curation_selections(config, pair):
@@ -133,8 +134,15 @@ def nmt_manifest(config: dict, root: str) -> list[dict]:
                 run = f"{root}/nmt/{selection}/{pair}/top{n}"
                 entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
                                 "selection": f"{root}/curation/{selection}/{pair}/selection.json",
-                                "scores": f"{run}/scores.json", "hyp": f"{run}/hyp.{tgt}"})
+                                "scores": f"{run}/scores.json" if translate else None,
+                                "hyp": f"{run}/hyp.{tgt}" if translate else None})
     return entries
+
+
+def runs_nmt(config: dict) -> bool:
+    """Whether curated selections are also scored by NMT (curation.nmt; CPU runs may leave it out:
+    then R/nmt/results.csv holds the curation rows only)."""
+    return bool((config.get("curation") or {}).get("nmt", True))
 
 
 def reference_strategy(configured: str, strategies) -> str:

@@ -246,13 +246,17 @@ def train_stage(
     seed: int,
     precision: str = "fp32",
     head_warmup_steps: int = 0,
+    freeze_embeddings: bool = False,
+    drift=None,
     tag: dict | None = None,
     device="auto",
 ) -> dict:
     """Train one stage from ``init_model``; write the best model to ``out_dir`` (atomically) and
     return metrics. Checkpoints live in ``work_dir`` so that a killed run resumes from them.
     ``device`` (auto | cpu | cuda) and ``precision`` (auto | fp32 | bf16 | fp16) are resolved
-    by :mod:`lemflow.device` (bf16 autocast also on a CPU that has bf16 instructions)."""
+    by :mod:`lemflow.device` (bf16 autocast also on a CPU that has bf16 instructions).
+    ``freeze_embeddings`` keeps the word embeddings (and an MLM decoder tied to them) fixed;
+    ``drift`` = (:class:`lemflow.drift.DriftProbe`, every) measures drift and dev P@1 during training."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer, EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
 
     from . import device as devices
@@ -263,7 +267,8 @@ def train_stage(
     tokenizer = AutoTokenizer.from_pretrained(init_model)
     digest = settings_digest({"init": str(init_model), "masking": asdict(masking), "stage": asdict(stage),
                               "seed": seed, "precision": precision, "n_train": len(train_examples),
-                              "n_valid": len(valid_examples), "head_warmup": head_warmup_steps, "tag": tag})
+                              "n_valid": len(valid_examples), "head_warmup": head_warmup_steps, "tag": tag,
+                              "freeze_embeddings": freeze_embeddings, "drift": drift[1] if drift else None})
     marker = work_dir / "settings.sha"
     if work_dir.exists() and (not marker.exists() or marker.read_text().strip() != digest):
         log.info("work dir %s belongs to other settings: starting afresh", work_dir)
@@ -283,6 +288,8 @@ def train_stage(
 
     torch.manual_seed(seed)
     model = AutoModelForMaskedLM.from_pretrained(init_model)
+    if freeze_embeddings:  # the Trainer's optimiser takes only parameters that require grad
+        model.get_input_embeddings().weight.requires_grad_(False)
 
     steps_per_epoch = max(1, math.ceil(len(train_examples) / (stage.batch_size * stage.grad_accum)))
     total_steps = stage.max_steps if stage.max_steps > 0 else int(math.ceil(steps_per_epoch * stage.epochs))
@@ -342,6 +349,11 @@ def train_stage(
     callbacks = [EarlyStoppingCallback(early_stopping_patience=stage.patience), collator_rng_callback(collator)]
     if head_warmup_steps > 0:
         callbacks.append(HeadWarmup())
+    drift_log = work_dir / "drift.jsonl"
+    if drift:
+        from .drift import drift_callback
+
+        callbacks.append(drift_callback(drift[0], drift[1], tokenizer, drift_log))
     trainer = MaskedOnlyTrainer(
         model=model, args=args, train_dataset=_ListDataset(train_examples), eval_dataset=_ListDataset(valid_fixed),
         data_collator=collator, callbacks=callbacks,
@@ -360,6 +372,7 @@ def train_stage(
     elapsed = time.perf_counter() - started
     best_loss = trainer.state.best_metric
     final_eval = trainer.evaluate()["eval_loss"]  # the best model is loaded at the end
+    final_drift = drift[0].measure(tokenizer, trainer.model.base_model) if drift else None
 
     masking_stats = collator.summary()
     tokens = collator.stats.get("tokens", 0)
@@ -386,6 +399,8 @@ def train_stage(
         "tokens_per_second": tokens / elapsed if elapsed > 0 else None,
         "train_loss": result.training_loss,
         "masking_stats": masking_stats,
+        "freeze_embeddings": freeze_embeddings,
+        "final_drift": final_drift,
     }
     metrics["is_main_process"] = trainer.is_world_process_zero()
     if not metrics["is_main_process"]:  # under torchrun only rank 0 writes
@@ -405,6 +420,10 @@ def train_stage(
          "eval_loss": row.get("eval_loss", ""), "learning_rate": row.get("learning_rate", "")}
         for row in trainer.state.log_history if "loss" in row or "eval_loss" in row
     ]
+    if drift:
+        from .drift import read_drift_rows
+
+        metrics["drift_rows"] = read_drift_rows(drift_log) + [{"step": "best", **final_drift}]
     return metrics
 
 
@@ -413,3 +432,14 @@ def write_loss_tsv(path, rows: list[dict]) -> None:
 
     header = ["step", "epoch", "loss", "eval_loss", "learning_rate"]
     write_lines(path, ["\t".join(header)] + ["\t".join(str(r.get(h, "")) for h in header) for r in rows])
+
+
+def write_drift_tsv(path, rows: list[dict], stage: str = "") -> None:
+    """The drift curve (lemflow.drift) as TSV: stage, step (``best``: the kept model), the measures."""
+    from .io import write_lines
+
+    keys = [k for k in (rows[0] if rows else {}) if k != "step"]
+    lines = ["\t".join(["stage", "step", *keys])]
+    lines += ["\t".join([stage, str(r["step"]), *(f"{r[k]:.6f}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in keys)])
+              for r in rows]
+    write_lines(path, lines)

@@ -666,12 +666,18 @@ def tagging_table(report_json: str | Path | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def masking_table(results_root: str | Path) -> pd.DataFrame:
-    """Scalar fields of every pre-training metrics.json (R/pretrain/{base}/{strategy}/{pair}/{stage})."""
+def masking_table(results_root: str | Path, files: Sequence[str | Path] | None = None) -> pd.DataFrame:
+    """Scalar fields of every pre-training metrics.json (R/pretrain/{base}/{strategy}/{pair}/{stage}):
+    those in ``files`` (the report rule's declared inputs), else every one found below R."""
     rows = []
     root = Path(results_root) / "pretrain"
-    for path in sorted(root.glob("**/metrics.json")):
-        parts = path.relative_to(root).parts[:-1]
+    paths = sorted(root.glob("**/metrics.json")) if files is None else \
+        sorted(Path(f) for f in files if Path(f).name == "metrics.json")
+    for path in paths:
+        try:
+            parts = path.relative_to(root).parts[:-1]
+        except ValueError:
+            continue
         if len(parts) != 4:  # base/strategy/pair/stage only, not files inside checkpoints
             continue
         ident = dict(zip(("base", "strategy", "pair", "stage"), parts))
@@ -967,7 +973,7 @@ def plot_walltime(walltime: pd.DataFrame, path: Path) -> None:
 def build_report(result_files: Sequence[str | Path], results_root: str | Path, out_dir: str | Path, config: dict,
                  settings: ReportSettings, paper_path: str | Path | None = None,
                  significance_files: Sequence[str | Path] = (), tagging_json: str | Path | None = None,
-                 repo: str | Path = ".") -> dict:
+                 repo: str | Path = ".", pretraining_files: Sequence[str | Path] | None = None) -> dict:
     """Write RESULTS.md, tables/*.csv and plots/*.png under ``out_dir`` (which must be a fresh
     directory: the caller renames it into place). Returns a summary dict."""
     out_dir = Path(out_dir)
@@ -1015,7 +1021,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
         plots.append(name)
 
     tagging = tagging_table(tagging_json)
-    masking = masking_table(results_root)
+    masking = masking_table(results_root, pretraining_files)
     space = sentence_space_table(results_root)
     agreement = ner_agreement_table(results_root)
     for name, frame in (("tagging", tagging), ("masking", masking), ("sentence_space", space),
@@ -1092,6 +1098,10 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
                "untouched base's embedding of the same sentence, and the share of each sentence's 10 nearest "
                "neighbours that both agree on (1 = unchanged).", "",
                frame_table(space), ""]
+    if pretraining_files:
+        from .report_pretraining import pretraining_section
+
+        md += pretraining_section(pretraining_files, results_root, out_dir)
     md += ["## Wall time per stage", ""]
     if walltime.empty:
         md += ["_No benchmark files._", ""]
