@@ -155,9 +155,11 @@ def plot_drift(curves: pd.DataFrame, path: Path) -> bool:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     cmap = plt.get_cmap("tab10")
     arms = list(dict.fromkeys(curves["arm"]))
+    labelled = set()
     for (base, arm, pair, seed_index), sub in curves.groupby(["base", "arm", "pair", "seed_index"]):
         colour = cmap(arms.index(arm) % 10)
-        label = f"{base}/{arm} {pair}" if seed_index == 0 else None
+        label = None if (base, arm, pair) in labelled else f"{base}/{arm} {pair}"
+        labelled.add((base, arm, pair))
         left.plot(1.0 - sub["mean_cosine"], sub["dev_p_at_1"], marker="o", ms=3, color=colour, label=label, alpha=0.8)
         right.plot(sub["step"], sub["dev_p_at_1"], color=colour, label=label, alpha=0.8)
     left.set_xlabel("drift from the base: 1 - mean cosine")
