@@ -40,6 +40,7 @@ class StageSettings:
     patience: int = 3
     max_examples: int = 0         # 0 = all; else a seeded subsample of the training examples
     max_valid_examples: int = 0
+    group_by_length: bool = False  # batches of similar length (less padding; the Trainer's length-grouped sampler)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "StageSettings":
@@ -323,6 +324,7 @@ def train_stage(
         fp16=precision == "fp16",
         use_cpu=device.type == "cpu",
         dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length" if stage.group_by_length else "random",
         disable_tqdm=False,
         save_only_model=False,
     )
