@@ -156,10 +156,11 @@ def test_two_stages_lem_then_para(run_root, tmp_path):
     assert (tmp_path / "para" / "model.safetensors").exists()
 
 
-def test_resume_after_kill(run_root, tmp_path):
+@pytest.mark.parametrize("group_by_length", [False, True], ids=["random-order", "length-grouped"])
+def test_resume_after_kill(run_root, tmp_path, group_by_length):
     root, _ = run_root
     settings = json.loads(json.dumps(SETTINGS))
-    settings["mono"].update({"max_steps": 100, "eval_every": 20, "patience": 1000})
+    settings["mono"].update({"max_steps": 100, "eval_every": 20, "patience": 1000, "group_by_length": group_by_length})
     cmd = pretrain_cmd(root, "mono", root / "base", tmp_path / "m", {"masking": "random"}, settings)
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = tmp_path / "m.work"
