@@ -417,7 +417,7 @@ def test_curation_and_nmt_pool_pre_training_seeds(tmp_path):
     from lemflow import nmt_eval
     from lemflow.curation import selection_quality
     from lemflow.report import primary_family
-    from lemflow.stats import mcnemar_pooled
+    from lemflow.stats import mcnemar_pooled, minimum_detectable_difference, paired_proportion_se
 
     labels = ["clean", "clean", "misaligned", "clean", "fragment", "misaligned"]
     kept = {"mlm_tlm": [[0, 2, 4], [0, 1, 2]], "lem": [[0, 1, 3], [0, 1, 4]]}
@@ -459,3 +459,7 @@ def test_curation_and_nmt_pool_pre_training_seeds(tmp_path):
                                         "strategy": "lem"}])
     family = primary_family(agg, read_significance([sig_path]), settings)
     assert family["seeds"].tolist() == [2] and family["p_value"].iloc[0] == pytest.approx(expected["p_value"])
+    # the MDD of the pooled McNemar comparison, from the SE of the paired difference (12 units, 5 vs 1 discordant)
+    se = paired_proportion_se(5, 1, 12)
+    assert family["se"].iloc[0] == pytest.approx(se) and se == pytest.approx((6 - 16 / 12) ** 0.5 / 12)
+    assert family["mdd"].iloc[0] == pytest.approx(minimum_detectable_difference(se, 0.05, 0.8))

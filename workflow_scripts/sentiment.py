@@ -84,7 +84,7 @@ def cmd_collect(args):
         significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
         columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
                    "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs",
-                   "seeds", "reference_seeds"]
+                   "seeds", "reference_seeds", "se"]
         with atomic_open(args.significance, newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()

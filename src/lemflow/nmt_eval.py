@@ -104,11 +104,11 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
 
 # ------------------------------------------------------------------ results table
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
-# seeds/reference_seeds: pre-training seeds in a test; pretrain_seed: set on a test of one pre-training
+# seeds/reference_seeds: pre-training seeds in a test; se: of the difference (McNemar rows); pretrain_seed: set on a test of one pre-training
 # seed of strategies that have several (the report compares those by their seeds, lemflow.report)
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
                         "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed",
-                        "mcnemar_p", "seeds", "reference_seeds", "pretrain_seed"]
+                        "mcnemar_p", "seeds", "reference_seeds", "se", "pretrain_seed"]
 RANDOM = ("none", "random")  # (base, strategy) of the random-N baseline before it is paired with bases
 
 
@@ -239,7 +239,7 @@ def _nmt_bootstrap(at: dict, index: int, by_system: dict, significance: list, *,
                     "reference": f"{ref_system[0]}/{ref_system[1]}", "metric": metric, "value": res["score"],
                     "reference_value": ref_score, "difference": res["score"] - ref_score, "ci_low": "",
                     "ci_high": "", "p_value": res["p_value"], "significant": bool(res["p_value"] < alpha),
-                    "seed": seed, "mcnemar_p": "", "seeds": 1, "reference_seeds": 1,
+                    "seed": seed, "mcnemar_p": "", "seeds": 1, "reference_seeds": 1, "se": "",
                     "pretrain_seed": index if max(seeds, ref_seeds) > 1 else ""})
     for system in pending:  # no reference to compare with: bootstrap CI only
         boot[(system, index)] = paired_bootstrap((system, at[system]["hyps"]), [], refs, n_samples, seed)[system]
@@ -269,7 +269,7 @@ def curation_mcnemar(by_system: dict, n: int, pair: str, reference_strategy: str
     discordant counts of every paired seed are added (lemflow.stats.mcnemar_pooled)."""
     from statistics import fmean
 
-    from .stats import mcnemar_pooled
+    from .stats import mcnemar_pooled, paired_proportion_se
 
     def flags(entry):
         decisions = entry["selection"]["sizes"].get(str(n), {}).get("decisions")
@@ -294,6 +294,7 @@ def curation_mcnemar(by_system: dict, n: int, pair: str, reference_strategy: str
                      "value": value, "reference_value": ref_value, "difference": value - ref_value, "ci_low": "",
                      "ci_high": "", "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha),
                      "seed": seed, "mcnemar_p": test["p_value"], "seeds": len(paired), "reference_seeds": len(paired),
+                     "se": paired_proportion_se(test["only_a"], test["only_b"], sum(len(a) for a, _ in paired)),
                      "pretrain_seed": ""})
     return rows
 

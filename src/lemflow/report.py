@@ -587,7 +587,9 @@ def primary_section(family: pd.DataFrame, settings: ReportSettings) -> list[str]
         return md + ["_None of the configured primary comparisons was evaluated in this run._", ""]
     m = int((~family["degenerate"] & family["p_value"].notna()).sum())
     md += [f"A family of {m} test(s) (`report.primary`). p: the stage's paired test (mining: cluster bootstrap "
-           "resampling pre-training seeds and documents, paired across strategies); p Holm: Holm-adjusted within "
+           "resampling pre-training seeds and documents, paired across strategies; curation and sentiment accuracy: "
+           "exact McNemar, discordant units added over the paired pre-training seeds, its standard error that of "
+           "the paired difference), else Welch's t-test over seeds; p Holm: Holm-adjusted within "
            f"the family, read against α = {settings.alpha:g}; MDD: the smallest difference the test detects with "
            f"{settings.power:.0%} power at level α/m = {settings.alpha / max(m, 1):.4g}, from the observed standard "
            "error. Every other comparison in this report is exploratory (uncorrected).", ""]

@@ -342,7 +342,7 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
     solver's samples, so their predictions are (nearly) the same: one run per pre-training seed
     (the lowest probe seed) enters the test, else the same discordant texts would count again."""
     from .seeds import split_seeded
-    from .stats import mcnemar_pooled
+    from .stats import mcnemar_pooled, paired_proportion_se
 
     by_system: dict = {}
     for run in runs:
@@ -370,7 +370,9 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
                          "reference_value": ref_value, "difference": value - ref_value, "p_value": test["p_value"],
                          "significant": bool(test["p_value"] < alpha), "mcnemar_p": test["p_value"],
                          "only_strategy": test["only_a"], "only_reference": test["only_b"], "runs": len(keys),
-                         "seeds": len(keys), "reference_seeds": len(keys)})
+                         "seeds": len(keys), "reference_seeds": len(keys),
+                         "se": paired_proportion_se(test["only_a"], test["only_b"],
+                                                    sum(len(system_runs[k][0]) for k in keys))})
     return rows
 
 
