@@ -197,9 +197,16 @@ def test_decisions_noise_recall_per_kind_and_mcnemar():
     metrics = curation_metrics(bad)
     assert metrics["decision_accuracy"] == pytest.approx(2 / 6)
     assert metrics["noise_recall_misaligned"] == 0.5 and metrics["noise_recall_fragment"] == 0.0
-    by_system = {("b", "mlm_tlm"): {"selection": {"sizes": {"3": bad}}},
-                 ("b", "lem"): {"selection": {"sizes": {"3": good}}},
-                 ("b", "same"): {"selection": {"sizes": {"3": bad}}}}
+    by_system = {("b", "mlm_tlm"): {0: {"selection": {"sizes": {"3": bad}}}},
+                 ("b", "lem"): {0: {"selection": {"sizes": {"3": good}}}},
+                 ("b", "same"): {0: {"selection": {"sizes": {"3": bad}}}}}
     rows = {r["strategy"]: r for r in curation_mcnemar(by_system, 3, "si-en", "mlm_tlm", 0.05, 1)}
     assert rows["lem"]["p_value"] == pytest.approx(2 * 0.5 ** 4)  # 4 discordant pairs, all won by lem
     assert rows["same"]["p_value"] == 1.0 and rows["same"]["difference"] == 0.0
+    assert rows["lem"]["seeds"] == rows["lem"]["reference_seeds"] == 1
+    # two pre-training seeds on each side: seed n against the reference's seed n, discordant pairs added
+    by_system[("b", "mlm_tlm")][1] = {"selection": {"sizes": {"3": bad}}}
+    by_system[("b", "lem")][1] = {"selection": {"sizes": {"3": good}}}
+    pooled = {r["strategy"]: r for r in curation_mcnemar(by_system, 3, "si-en", "mlm_tlm", 0.05, 1)}
+    assert pooled["lem"]["p_value"] == pytest.approx(2 * 0.5 ** 8) and pooled["lem"]["seeds"] == 2
+    assert pooled["same"]["seeds"] == 1  # only seed 0 is paired

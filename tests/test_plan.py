@@ -63,6 +63,22 @@ def test_evaluated_encoders_by_pair_and_task():
     assert not plan.uses_gold_tags(config, "base")
 
 
+def test_a_seeded_entry_yields_every_seed_for_sentiment_and_curation():
+    config = small_config(encoders=[{"bases": ["e5"], "strategies": ["mlm_tlm", "lem"], "pairs": ["si-en"],
+                                     "tasks": ["sentiment", "curation"], "seeds": 3}],
+                          curation={"pairs": ["si-en"], "sizes": [10], "strategies": ["mlm_tlm", "lem@s2"],
+                                    "random_baseline": False})
+    every = [("e5", "base")] + [("e5", s) for s in ("mlm_tlm", "mlm_tlm@s1", "mlm_tlm@s2", "lem", "lem@s1", "lem@s2")]
+    assert plan.evaluated_encoders(config, "si-en", "sentiment") == every
+    assert plan.evaluated_encoders(config, "si-en", "curation") == every
+    assert plan.evaluated_encoders(config, "si-en", "mining") == []
+    # a plain name in curation.strategies selects every seed of it, a seeded name that seed alone
+    assert plan.curation_encoders(config, "si-en") == [("e5", "mlm_tlm"), ("e5", "mlm_tlm@s1"), ("e5", "mlm_tlm@s2"),
+                                                      ("e5", "lem@s2")]
+    assert [e["strategy"] for e in plan.nmt_manifest(config, "R")] == ["mlm_tlm", "mlm_tlm@s1", "mlm_tlm@s2", "lem@s2"]
+    assert plan.nmt_manifest(config, "R")[1]["selection"] == "R/curation/e5/mlm_tlm@s1/si-en/selection.json"
+
+
 def test_stage_settings_base_overrides_key_by_key():
     settings = plan.stage_settings(small_config(), "para", "e5")
     assert settings == {"max_length": 64, "para": {"epochs": 9, "batch_size": 8}}
@@ -134,5 +150,8 @@ def test_demo_plan():
     assert plan.plan_problems(config) == []
     models = plan.trained_models(config)
     assert len(models) == 14 and ("scratch", "lem@s1", "si-en") in models
-    assert ("scratch", "lem@s1") in plan.evaluated_encoders(config, "si-en", "mining")
-    assert ("scratch", "lem@s1") not in plan.evaluated_encoders(config, "si-en", "curation")
+    for task in ("mining", "sentiment", "curation"):  # the second seed goes through every task on si-en
+        assert {("scratch", "lem@s1"), ("scratch", "mlm_tlm@s1")} <= set(plan.evaluated_encoders(config, "si-en", task))
+        assert ("scratch", "lem@s1") not in plan.evaluated_encoders(config, "ta-en", task)
+    assert plan.curation_selections(config, "si-en") == [
+        "scratch/base", "scratch/mlm_tlm", "scratch/lem", "scratch/mlm_tlm@s1", "scratch/lem@s1", "random"]

@@ -362,3 +362,104 @@ def test_primary_without_variance_has_no_mdd(tmp_path):
     settings = ReportSettings(primary=[{"task": "mining", "pair": "si-en", "metric": "per_doc_recall", "strategy": "lem"}])
     family = primary_family(aggregate(read_results([results])), read_significance([sig_path]), settings)
     assert math.isnan(family["mdd"].iloc[0]) and family["verdict"].iloc[0].startswith("equal, without variance")
+
+
+def _write_dicts(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_sentiment_pools_pre_training_seeds_and_averages_repeats(tmp_path):
+    """Sentiment rows carry the pre-training seed (``seed``) and the probe seed (``repeat``):
+    the report averages the repeats of each pre-training seed, then pools the seeds (n = seeds)."""
+    from lemflow.report import primary_family
+    from lemflow.sentiment import mcnemar_rows, tidy_rows
+
+    gold = [0, 1] * 10
+    by_seed = {"mlm_tlm": [0.50, 0.56], "lem": [0.70, 0.74], "lem_ne": [0.60]}
+    runs = []
+    for strategy, seeds in by_seed.items():
+        for index, accuracy in enumerate(seeds):
+            right = round(accuracy * len(gold))
+            predictions = gold[:right] + [1 - g for g in gold[right:]]
+            for probe_seed in (13, 14, 15):  # probe repeats: the same predictions
+                runs.append({"pair": "si-en", "base": "s", "strategy": strategy if index == 0 else f"{strategy}@s{index}",
+                             "seed": probe_seed, "test_predictions": predictions, "test_gold": gold,
+                             "test": {"macro_f1": accuracy, "accuracy": accuracy}})
+    rows = [row for run in runs for row in tidy_rows(run, pair="si-en", base="s", strategy=run["strategy"],
+                                                     dataset="c")]
+    results = _write_dicts(tmp_path / "sentiment" / "results.csv", rows)
+    sig = _write_dicts(tmp_path / "sentiment" / "significance.csv",
+                       mcnemar_rows(runs, reference="mlm_tlm", dataset={"si-en": "c"}))
+    agg = aggregate(read_results([results]))
+    get = lambda table, s, m="macro_f1": table[(table.strategy == s) & (table.metric == m)].iloc[0]  # noqa: E731
+    lem = get(agg, "lem")
+    assert (lem["n"], lem["seeds"], len(lem["runs"])) == (2, 2, 6)  # 2 pre-training seeds x 3 probe repeats
+    assert lem["values"] == pytest.approx([0.70, 0.74]) and lem["std"] == pytest.approx(0.04 / 2 ** 0.5)
+    ne = get(agg, "lem_ne")  # one pre-training seed: its repeats are the values
+    assert (ne["n"], ne["seeds"]) == (3, 1)
+    table = compare(agg, read_significance([sig]), ReportSettings())
+    assert get(table, "lem")["test"] == "welch"  # over the 2 pre-training seeds, not 6 rows
+    assert welch_p([0.70, 0.74], [0.50, 0.56]) == pytest.approx(get(table, "lem")["p_value"])
+    accuracy = get(table, "lem", "accuracy")
+    assert accuracy["test"] == "stage"  # McNemar, one probe run per pre-training seed, seeds pooled
+    settings = ReportSettings(primary=[{"task": "sentiment", "pair": "si-en", "metric": "accuracy", "strategy": "lem"},
+                                       {"task": "sentiment", "pair": "si-en", "metric": "macro_f1", "strategy": "lem"}])
+    family = primary_family(agg, read_significance([sig]), settings)
+    assert family["seeds"].tolist() == [2, 2] and family["reference_seeds"].tolist() == [2, 2]
+
+
+def test_curation_and_nmt_pool_pre_training_seeds(tmp_path):
+    """Every pre-training seed's selection is a result row of the pooled strategy (n = seeds);
+    McNemar adds the discordant pairs of the paired seeds; per-seed NMT tests stay in the stage's
+    table and the report tests the pooled strategies over their seeds."""
+    from lemflow import nmt_eval
+    from lemflow.curation import selection_quality
+    from lemflow.report import primary_family
+    from lemflow.stats import mcnemar_pooled, minimum_detectable_difference, paired_proportion_se
+
+    labels = ["clean", "clean", "misaligned", "clean", "fragment", "misaligned"]
+    kept = {"mlm_tlm": [[0, 2, 4], [0, 1, 2]], "lem": [[0, 1, 3], [0, 1, 4]]}
+    refs = [[f"sentence number {i} is here" for i in range(20)]]
+    hyps = {"mlm_tlm": [[f"sentence {i}" for i in range(20)]] * 2, "lem": [refs[0], refs[0][:10] + ["x"] * 10]}
+    entries = []
+    for strategy, selections in kept.items():
+        for index, chosen in enumerate(selections):
+            h = hyps[strategy][index]
+            entries.append({"pair": "si-en", "n": 3, "base": "b", "strategy": strategy if index == 0 else f"{strategy}@s1",
+                            "selection": {"sizes": {"3": selection_quality(chosen, labels)}},
+                            "scores": nmt_eval.corpus_scores(h, refs), "hyps": h})
+    rows, sig = nmt_eval.nmt_results(entries, {"si-en": {"name": "t", "refs": refs}}, reference_strategy="mlm_tlm",
+                                     n_samples=100, seed=1)
+    assert {r["strategy"] for r in rows} == {"mlm_tlm", "lem"} and {r["seed"] for r in rows} == {0, 1}
+    mcnemar = [s for s in sig if s["task"] == "curation"]
+    assert len(mcnemar) == 1 and mcnemar[0]["seeds"] == 2 and mcnemar[0]["pretrain_seed"] == ""
+    decisions = {s: [selection_quality(c, labels)["decisions"] for c in sel] for s, sel in kept.items()}
+    expected = mcnemar_pooled([([c == "1" for c in decisions["lem"][i]], [c == "1" for c in decisions["mlm_tlm"][i]])
+                               for i in (0, 1)])
+    # seed 0: lem 111111 vs mlm_tlm 100001 (4 won by lem); seed 1: 111001 vs 110011 (one each way)
+    assert (expected["only_a"], expected["only_b"]) == (5, 1)
+    assert mcnemar[0]["p_value"] == pytest.approx(expected["p_value"]) == pytest.approx(2 * 7 / 64)
+    per_seed = [s for s in sig if s["task"] == "nmt"]
+    assert sorted({s["pretrain_seed"] for s in per_seed}) == [0, 1]
+    results = _write_dicts(tmp_path / "nmt" / "results.csv", rows)
+    sig_path = _write_dicts(tmp_path / "nmt" / "significance.csv", sig)
+    agg = aggregate(read_results([results]))
+    get = lambda table, task, m: table[(table.task == task) & (table.strategy == "lem")  # noqa: E731
+                                       & (table.metric == m)].iloc[0]
+    decision = get(agg, "curation", "decision_accuracy")
+    assert (decision["n"], decision["seeds"]) == (2, 2)
+    assert decision["value"] == pytest.approx((1.0 + 4 / 6) / 2)
+    table = compare(agg, read_significance([sig_path]), ReportSettings())
+    assert get(table, "curation", "decision_accuracy")["test"] == "stage"
+    assert get(table, "nmt", "BLEU")["test"] == "welch"  # the per-seed bootstrap tests are not the pooled test
+    assert get(agg, "nmt", "BLEU")["n"] == 2
+    settings = ReportSettings(primary=[{"task": "curation", "pair": "si-en", "metric": "decision_accuracy",
+                                        "strategy": "lem"}])
+    family = primary_family(agg, read_significance([sig_path]), settings)
+    assert family["seeds"].tolist() == [2] and family["p_value"].iloc[0] == pytest.approx(expected["p_value"])
+    # the MDD of the pooled McNemar comparison, from the SE of the paired difference (12 units, 5 vs 1 discordant)
+    se = paired_proportion_se(5, 1, 12)
+    assert family["se"].iloc[0] == pytest.approx(se) and se == pytest.approx((6 - 16 / 12) ** 0.5 / 12)
+    assert family["mdd"].iloc[0] == pytest.approx(minimum_detectable_difference(se, 0.05, 0.8))

@@ -62,7 +62,8 @@ def test_sentiment_and_report_rules(tmp_path):
     assert metrics["sizes"] == info["sizes"] and len(metrics["history"]) >= 1
     rows = list(csv.DictReader(open(root / "sentiment" / "results.csv", encoding="utf-8")))
     assert {r["dataset"] for r in rows} == {"toy"}
-    assert {r["seed"] for r in rows} == {str(config["seed"]), str(config["seed"] + 1)}
+    assert {r["seed"] for r in rows} == {"0"}  # the pre-training seed index; the fine-tuning seeds are repeats
+    assert {r["repeat"] for r in rows} == {str(config["seed"]), str(config["seed"] + 1)}
     assert {r["metric"] for r in rows} >= {"macro_f1", "weighted_f1", "accuracy", "f1_Positive"}
     md = (root / "report" / "RESULTS.md").read_text(encoding="utf-8")
     assert "### sentiment — toy — macro_f1" in md and "| tiny | base |" in md

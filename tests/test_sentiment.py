@@ -127,7 +127,8 @@ def test_summarize_and_tidy_rows():
     rows = tidy_rows({"seed": 7, "test": {"macro_f1": 0.5, "accuracy": 0.6}}, pair="si-en", base="b",
                      strategy="lem", dataset="x")
     assert [r["metric"] for r in rows] == ["macro_f1", "accuracy"]
-    assert all(r["task"] == "sentiment" and r["seed"] == 7 and r["ci_low"] == "" for r in rows)
+    # seed: the pre-training seed index; repeat: the fine-tuning seed
+    assert all(r["task"] == "sentiment" and r["seed"] == 0 and r["repeat"] == 7 and r["ci_low"] == "" for r in rows)
 
 
 # ------------------------------------------------------------------ fine-tuning
@@ -267,4 +268,5 @@ def test_probe_mcnemar_rows_identical_systems_and_seeded_names():
     assert (lem["only_strategy"], lem["only_reference"]) == (4, 0)  # 2 texts x 2 pre-training seeds
     assert lem["p_value"] == pytest.approx(2 * 0.5 ** 4) and lem["difference"] == pytest.approx(2 / 6)
     tidy = tidy_rows({"seed": 13, "test": {"accuracy": 0.5}}, pair="si-en", base="b", strategy="lem@s1", dataset="x")
-    assert tidy[0]["strategy"] == "lem" and tidy[0]["seed"] == "s1/13"
+    assert (tidy[0]["strategy"], tidy[0]["seed"], tidy[0]["repeat"]) == ("lem", 1, 13)
+    assert lem["seeds"] == lem["reference_seeds"] == 2

@@ -51,6 +51,15 @@ def test_mcnemar_planted_difference_found_at_the_exact_power():
     assert np.mean(null) <= alpha + 0.02  # exact test: never above its level (beyond sampling noise)
 
 
+def test_paired_proportion_se_is_the_se_of_the_mean_unit_difference():
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    test = stats.mcnemar_exact(a, b)
+    d = a.astype(float) - b
+    assert stats.paired_proportion_se(test["only_a"], test["only_b"], 200) == pytest.approx(d.std() / math.sqrt(200))
+    assert stats.paired_proportion_se(0, 0, 50) == 0.0 and math.isnan(stats.paired_proportion_se(0, 0, 0))
+
+
 def test_cluster_bootstrap_identical_systems_p_one():
     rng = np.random.default_rng(1)
     runs = rng.integers(0, 2, size=(2, 120))

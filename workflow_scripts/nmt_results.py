@@ -11,6 +11,7 @@ import logging
 
 from lemflow.io import atomic_open, read_json, read_lines_strict
 from lemflow.nmt_eval import RANDOM, RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, nmt_results
+from lemflow.seeds import split_seeded
 
 
 def write_csv(path, columns, rows):
@@ -47,7 +48,8 @@ def main(argv=None):
     for comparison in settings.get("comparisons", []):
         if comparison["reference"] == settings["reference_strategy"]:
             continue  # already tested against the reference strategy
-        pair_of = [e for e in entries if e["strategy"] in (comparison["strategy"], comparison["reference"])]
+        pair_of = [e for e in entries  # every pre-training seed of either strategy
+                   if split_seeded(e["strategy"])[0] in (comparison["strategy"], comparison["reference"])]
         _, extra = nmt_results(pair_of, references, reference_strategy=comparison["reference"],
                                n_samples=settings["bootstrap_samples"], seed=args.seed)
         significance += extra

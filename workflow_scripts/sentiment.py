@@ -19,7 +19,9 @@ from lemflow.io import atomic_open, read_json, write_json
 from lemflow.readers import read_sentiment_csv
 from lemflow.sentiment import fine_tune, mcnemar_rows, prepare_splits, probe, tidy_rows
 
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+# seed: the pre-training seed index; repeat: the fine-tuning/probe seed (lemflow.sentiment.tidy_rows)
+RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed",
+                  "repeat"]
 
 
 def cmd_split(args):
@@ -81,7 +83,8 @@ def cmd_collect(args):
         runs = [read_json(path) for path in args.metrics]
         significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
         columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
-                   "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs"]
+                   "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs",
+                   "seeds", "reference_seeds", "se"]
         with atomic_open(args.significance, newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()

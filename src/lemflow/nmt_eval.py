@@ -104,17 +104,32 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
 
 # ------------------------------------------------------------------ results table
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+# seeds/reference_seeds: pre-training seeds in a test; se: of the difference (McNemar rows); pretrain_seed: set on a test of one pre-training
+# seed of strategies that have several (the report compares those by their seeds, lemflow.report)
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
-                        "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed"]
+                        "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed",
+                        "mcnemar_p", "seeds", "reference_seeds", "se", "pretrain_seed"]
 RANDOM = ("none", "random")  # (base, strategy) of the random-N baseline before it is paired with bases
 
 
-def _baseline_for(system: tuple[str, str], systems: list[tuple[str, str]], reference: str):
+def _baseline_for(system: tuple[str, str], systems, reference: str):
     """The system a selection is tested against: the same base with the reference strategy."""
     base, strategy = system
     if strategy == reference:
         return None
     return (base, reference) if (base, reference) in systems else None
+
+
+def _runs_by_system(group: list[dict]) -> dict:
+    """{(base, strategy): {pre-training seed index: entry}}: a seeded selection (``lem@s1``,
+    lemflow.seeds) is run 1 of strategy ``lem``."""
+    from .seeds import split_seeded
+
+    out: dict = {}
+    for entry in group:
+        strategy, index = split_seeded(entry["strategy"])
+        out.setdefault((entry["base"], strategy), {})[index] = entry
+    return out
 
 
 def _spread_random(by_system: dict) -> dict:
@@ -125,10 +140,15 @@ def _spread_random(by_system: dict) -> dict:
     bases = sorted({base for base, strategy in by_system if (base, strategy) != RANDOM})
     if not bases:
         return by_system
-    out = {system: entry for system, entry in by_system.items() if system != RANDOM}
+    out = {system: runs for system, runs in by_system.items() if system != RANDOM}
     for base in bases:
-        out[(base, RANDOM[1])] = {**by_system[RANDOM], "base": base}
+        out[(base, RANDOM[1])] = {i: {**entry, "base": base} for i, entry in by_system[RANDOM].items()}
     return out
+
+
+def _seed_column(strategy: str, index: int):
+    """The ``seed`` of a result row: the pre-training seed index; none for the random baseline."""
+    return "" if strategy == RANDOM[1] else index
 
 
 def nmt_results(entries: list[dict], references: dict, *, reference_strategy: str, n_samples: int,
@@ -140,9 +160,14 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
     (scores JSON dict), hyps (list of lines; scores and hyps None when NMT was not run); ``references``: {pair: {"name": ..., "refs":
     [[lines], ...]}}. The size N is part of ``dataset`` (``<test set>@top<N>``, ``noisy@top<N>``)
     because the tidy table has no column for it. The random baseline (``RANDOM``) is reported
-    under every base, as strategy ``random``. BLEU/chrF intervals: sacrebleu paired bootstrap
-    95% CI around the resampled mean; significance: paired bootstrap p-value vs the same base's
-    ``reference_strategy`` selection.
+    under every base, as strategy ``random``. A strategy name may carry a pre-training seed
+    (``lem@s1``): its rows are strategy ``lem`` with ``seed`` = the seed index (the report pools
+    seeds). BLEU/chrF intervals: sacrebleu paired bootstrap 95% CI around the resampled mean;
+    significance: curation, the exact McNemar test on the keep/leave-out decisions pooled over
+    the pre-training seeds both strategies have; NMT, the paired bootstrap p-value vs the same
+    base's ``reference_strategy`` selection of the same pre-training seed (with several seeds on
+    a side, one test per seed, marked ``pretrain_seed``: the report tests the pooled strategies
+    over their seeds instead).
     """
     import math
 
@@ -153,55 +178,72 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
     for (pair, n), group in sorted(groups.items()):
         test = references[pair]
         dataset = f"{test['name']}@top{n}"
-        by_system = _spread_random({(e["base"], e["strategy"]): e for e in group})
-        systems = list(by_system)
-        for (base, strategy), entry in by_system.items():
-            quality = entry["selection"]["sizes"].get(str(n), {})
-            for metric, value in curation_metrics(quality).items():
-                rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
-                             "strategy": strategy, "metric": metric, "value": value,
-                             "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
+        by_system = _spread_random(_runs_by_system(group))
+        for (base, strategy), runs in by_system.items():
+            for index, entry in sorted(runs.items()):
+                quality = entry["selection"]["sizes"].get(str(n), {})
+                for metric, value in curation_metrics(quality).items():
+                    rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
+                                 "strategy": strategy, "metric": metric, "value": value,
+                                 "ci_low": "", "ci_high": "", "seed": _seed_column(strategy, index)})
         significance += curation_mcnemar(by_system, n, pair, reference_strategy, alpha, seed)
         if any(entry.get("hyps") is None for entry in group):
             continue  # curation.nmt: false, the selections were not translated
-        # bootstrap: one paired test per reference system (covers CIs of every compared system)
         boot: dict = {}
-        pending = list(systems)
-        for ref_system in [s for s in systems if s[1] == reference_strategy]:
-            compared = [s for s in systems if _baseline_for(s, systems, reference_strategy) == ref_system]
-            result = paired_bootstrap((ref_system, by_system[ref_system]["hyps"]),
-                                      [(s, by_system[s]["hyps"]) for s in compared], test["refs"], n_samples, seed)
-            for system, metrics in result.items():
-                boot.setdefault(system, metrics)
-                if system in pending:
-                    pending.remove(system)
-                if system != ref_system:
-                    for metric, res in metrics.items():
-                        ref_score = result[ref_system][metric]["score"]
-                        significance.append({
-                            "task": "nmt", "dataset": dataset, "pair": pair, "base": system[0],
-                            "strategy": system[1], "reference": f"{ref_system[0]}/{ref_system[1]}",
-                            "metric": metric, "value": res["score"], "reference_value": ref_score,
-                            "difference": res["score"] - ref_score, "ci_low": "", "ci_high": "",
-                            "p_value": res["p_value"], "significant": bool(res["p_value"] < alpha), "seed": seed})
-        for system in pending:  # no reference to compare with: bootstrap CI only
-            boot[system] = paired_bootstrap((system, by_system[system]["hyps"]), [], test["refs"], n_samples,
-                                            seed)[system]
-        for (base, strategy), entry in by_system.items():
-            for metric in ("BLEU", "chrF", "spBLEU"):
-                if metric not in entry["scores"]:
-                    continue
-                ci = boot.get((base, strategy), {}).get(metric)
-                low = high = ""
-                if ci and ci["mean"] is not None and not math.isnan(ci["ci"]):
-                    low, high = ci["mean"] - ci["ci"], ci["mean"] + ci["ci"]
+        for index in sorted({i for runs in by_system.values() for i in runs}):
+            at = {system: runs[index] for system, runs in by_system.items() if index in runs}
+            boot.update(_nmt_bootstrap(at, index, by_system, significance, pair=pair, dataset=dataset, refs=test["refs"],
+                                       reference_strategy=reference_strategy, n_samples=n_samples, seed=seed,
+                                       alpha=alpha))
+        for (base, strategy), runs in by_system.items():
+            for index, entry in sorted(runs.items()):
+                for metric in ("BLEU", "chrF", "spBLEU"):
+                    if metric not in entry["scores"]:
+                        continue
+                    ci = boot.get(((base, strategy), index), {}).get(metric)
+                    low = high = ""
+                    if ci and ci["mean"] is not None and not math.isnan(ci["ci"]):
+                        low, high = ci["mean"] - ci["ci"], ci["mean"] + ci["ci"]
+                    rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+                                 "metric": metric, "value": entry["scores"][metric], "ci_low": low, "ci_high": high,
+                                 "seed": _seed_column(strategy, index)})
                 rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
-                             "metric": metric, "value": entry["scores"][metric], "ci_low": low, "ci_high": high,
-                             "seed": seed})
-            rows.append({"task": "nmt", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
-                         "metric": EMPTY_METRIC, "value": empty_share(entry["hyps"]), "ci_low": "", "ci_high": "",
-                         "seed": seed})
+                             "metric": EMPTY_METRIC, "value": empty_share(entry["hyps"]), "ci_low": "", "ci_high": "",
+                             "seed": _seed_column(strategy, index)})
     return rows, significance
+
+
+def _nmt_bootstrap(at: dict, index: int, by_system: dict, significance: list, *, pair, dataset, refs,
+                   reference_strategy, n_samples, seed, alpha) -> dict:
+    """sacrebleu paired bootstrap of the systems of one pre-training seed ``at`` ({system: entry}):
+    one test per reference system (it covers the CIs of every compared system); appends the
+    significance rows; returns {(system, index): metrics}."""
+    systems = list(at)
+    boot: dict = {}
+    pending = list(systems)
+    for ref_system in [s for s in systems if s[1] == reference_strategy]:
+        compared = [s for s in systems if _baseline_for(s, systems, reference_strategy) == ref_system]
+        result = paired_bootstrap((ref_system, at[ref_system]["hyps"]), [(s, at[s]["hyps"]) for s in compared],
+                                  refs, n_samples, seed)
+        for system, metrics in result.items():
+            boot.setdefault((system, index), metrics)
+            if system in pending:
+                pending.remove(system)
+            if system == ref_system:
+                continue
+            seeds, ref_seeds = len(by_system[system]), len(by_system[ref_system])
+            for metric, res in metrics.items():
+                ref_score = result[ref_system][metric]["score"]
+                significance.append({
+                    "task": "nmt", "dataset": dataset, "pair": pair, "base": system[0], "strategy": system[1],
+                    "reference": f"{ref_system[0]}/{ref_system[1]}", "metric": metric, "value": res["score"],
+                    "reference_value": ref_score, "difference": res["score"] - ref_score, "ci_low": "",
+                    "ci_high": "", "p_value": res["p_value"], "significant": bool(res["p_value"] < alpha),
+                    "seed": seed, "mcnemar_p": "", "seeds": 1, "reference_seeds": 1, "se": "",
+                    "pretrain_seed": index if max(seeds, ref_seeds) > 1 else ""})
+    for system in pending:  # no reference to compare with: bootstrap CI only
+        boot[(system, index)] = paired_bootstrap((system, at[system]["hyps"]), [], refs, n_samples, seed)[system]
+    return boot
 
 
 def curation_metrics(quality: dict) -> dict:
@@ -221,8 +263,17 @@ def curation_metrics(quality: dict) -> dict:
 
 def curation_mcnemar(by_system: dict, n: int, pair: str, reference_strategy: str, alpha: float, seed) -> list[dict]:
     """Exact McNemar test of every selection against the same base's ``reference_strategy``
-    selection on the same noisy pool: paired per-pair keep/leave-out decisions (right or wrong)."""
-    from .stats import mcnemar_exact
+    selection on the same noisy pool: paired per-pair keep/leave-out decisions (right or wrong).
+    ``by_system``: {(base, strategy): {pre-training seed index: entry}}; seed n of a strategy is
+    paired with seed n of the reference (the random baseline, one draw, with seed 0) and the
+    discordant counts of every paired seed are added (lemflow.stats.mcnemar_pooled)."""
+    from statistics import fmean
+
+    from .stats import mcnemar_pooled, paired_proportion_se
+
+    def flags(entry):
+        decisions = entry["selection"]["sizes"].get(str(n), {}).get("decisions")
+        return [c == "1" for c in decisions] if decisions else None
 
     systems = list(by_system)
     rows = []
@@ -230,18 +281,21 @@ def curation_mcnemar(by_system: dict, n: int, pair: str, reference_strategy: str
         ref = _baseline_for(system, systems, reference_strategy)
         if ref is None or ref == system:
             continue
-        a = by_system[system]["selection"]["sizes"].get(str(n), {}).get("decisions")
-        b = by_system[ref]["selection"]["sizes"].get(str(n), {}).get("decisions")
-        if not a or not b or len(a) != len(b):
+        paired = [(flags(by_system[system][i]), flags(by_system[ref][i]))
+                  for i in sorted(set(by_system[system]) & set(by_system[ref]))]
+        paired = [(a, b) for a, b in paired if a and b and len(a) == len(b)]
+        if not paired:
             continue
-        flags_a, flags_b = [c == "1" for c in a], [c == "1" for c in b]
-        test = mcnemar_exact(flags_a, flags_b)
-        value, ref_value = sum(flags_a) / len(a), sum(flags_b) / len(b)
+        test = mcnemar_pooled(paired)
+        value = fmean(sum(a) / len(a) for a, _ in paired)
+        ref_value = fmean(sum(b) / len(b) for _, b in paired)
         rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": system[0],
                      "strategy": system[1], "reference": f"{ref[0]}/{ref[1]}", "metric": "decision_accuracy",
                      "value": value, "reference_value": ref_value, "difference": value - ref_value, "ci_low": "",
                      "ci_high": "", "p_value": test["p_value"], "significant": bool(test["p_value"] < alpha),
-                     "seed": seed})
+                     "seed": seed, "mcnemar_p": test["p_value"], "seeds": len(paired), "reference_seeds": len(paired),
+                     "se": paired_proportion_se(test["only_a"], test["only_b"], sum(len(a) for a, _ in paired)),
+                     "pretrain_seed": ""})
     return rows
 
 

@@ -105,10 +105,11 @@ def curation_sizes(config: dict) -> list[int]:
 def curation_encoders(config: dict, pair: str) -> list[tuple[str, str]]:
     """(base, strategy) whose margin scores select data for `pair`: the encoders evaluated on
     the curation task, restricted to curation.strategies when given ("base" = untouched base;
-    a plain strategy name is seed 0 only, <name>@s1 names seed 1)."""
+    a plain strategy name selects every pre-training seed of it, ``lem`` -> lem, lem@s1, ...;
+    ``<name>@s1`` names seed 1 alone)."""
     wanted = (config.get("curation") or {}).get("strategies")
     return [(base, strategy) for base, strategy in evaluated_encoders(config, pair, "curation")
-            if wanted is None or strategy in wanted]
+            if wanted is None or strategy in wanted or split_seeded(strategy)[0] in wanted]
 
 
 def curation_selections(config: dict, pair: str) -> list[str]:

@@ -3,11 +3,20 @@ baseline (MLM+TLM), significance marks, the paper's numbers, plots, tagger accur
 statistics, wall time per stage and provenance.
 
 Inputs are the tidy ``R/<stage>/results.csv`` tables (columns ``RESULT_COLUMNS``; one row per
-number; a row with ``seed`` set is one seed of a multi-seed result, a row with
+number; ``seed`` is the pre-training seed index of the encoder, and an optional column ``repeat``
+numbers repeated runs on one encoder, e.g. sentiment's fine-tuning or probe seeds; a row with
 ``ci_low``/``ci_high`` carries its own confidence interval) and, optionally, the
 ``R/<stage>/significance.csv`` tables that stages write for their own paired tests, with
 columns ``task,pair,base,strategy,metric`` plus ``significant`` (true/false) and/or ``p_value``
-(optional: ``dataset``, ``reference`` = the compared strategy, default the baseline).
+(optional: ``dataset``, ``reference`` = the compared strategy, default the baseline; a row with
+``pretrain_seed`` set tests one pre-training seed of strategies that have several, and is left to
+the stage's table: the report compares the pooled strategies by their seeds).
+
+Pooling seeds (``aggregate``): the unit of replication is the pre-training seed. The repeats of
+one pre-training seed are averaged first, so a result over several pre-training seeds has n = the
+number of those seeds and its std and Welch's test are over training runs; a result from one
+pre-training seed keeps its repeats as its values (n = repeats: their spread, as the paper reports
+fine-tuning seeds, says nothing of training randomness).
 
 Significance of a strategy against the baseline, first that applies:
 1. the stage's own test (significance.csv), e.g. a paired bootstrap;
@@ -40,6 +49,7 @@ from .errors import InputError
 from .nmt_eval import EMPTY_METRIC
 
 RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+REPEAT = "repeat"  # optional column: a repeated run on one encoder (sentiment's fine-tuning/probe seed)
 KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
 PAPER_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
 LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity|empty", re.IGNORECASE)
@@ -96,7 +106,9 @@ def read_results(paths: Iterable[str | Path]) -> pd.DataFrame:
         missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
         if missing:
             raise InputError(path, f"missing columns {missing} (expected {RESULT_COLUMNS})", 1)
-        frame = frame[RESULT_COLUMNS].copy()
+        if REPEAT not in frame.columns:
+            frame[REPEAT] = ""
+        frame = frame[[*RESULT_COLUMNS, REPEAT]].copy()
         value = _to_float(frame["value"])
         bad = frame.index[value.isna()]
         if len(bad):
@@ -106,7 +118,7 @@ def read_results(paths: Iterable[str | Path]) -> pd.DataFrame:
         frame["source_file"] = str(path)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=[*RESULT_COLUMNS, "source_file"])
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, REPEAT, "source_file"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -121,6 +133,8 @@ def read_significance(paths: Iterable[str | Path]) -> pd.DataFrame:
         for col in ("dataset", "reference", "significant", "p_value"):
             if col not in frame.columns:
                 frame[col] = ""
+        if "pretrain_seed" in frame.columns:  # a test of one pre-training seed: not the pooled strategies'
+            frame = frame[frame["pretrain_seed"].str.strip() == ""]
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=["task", "dataset", "pair", "base", "strategy", "metric", "reference",
@@ -142,20 +156,27 @@ def read_paper(path: str | Path | None) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- statistics
 def aggregate(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per (task, dataset, pair, base, strategy, metric): mean, std over seeds (ddof 1),
-    n, the seed values, and the interval of a single-row result."""
+    """One row per (task, dataset, pair, base, strategy, metric): mean, std (ddof 1) and n of its
+    values, the values, ``seeds`` (pre-training seeds), ``runs`` (every row's value) and the
+    interval of a single-row result. The values are one per pre-training seed (the mean of its
+    repeats) when there are several seeds, else the repeats of the one seed (module docstring)."""
     rows = []
+    if REPEAT not in results.columns:
+        results = results.assign(**{REPEAT: ""})
     for key, group in results.groupby(KEY, sort=False):
-        values = group["value"].to_numpy(dtype=float)
-        seeded = (group["seed"] != "").any()
+        runs = group["value"].to_numpy(dtype=float)
+        per_seed = group.groupby("seed", sort=False)["value"].mean()
+        values = per_seed.to_numpy(dtype=float) if len(per_seed) > 1 else runs
         n = len(values)
         row = dict(zip(KEY, key))
         row.update(value=float(values.mean()), std=float(values.std(ddof=1)) if n > 1 else float("nan"), n=n,
-                   values=[float(v) for v in values], seeded=bool(seeded))
-        row["ci_low"] = float(group["ci_low"].iloc[0]) if n == 1 else float("nan")
-        row["ci_high"] = float(group["ci_high"].iloc[0]) if n == 1 else float("nan")
+                   values=[float(v) for v in values], seeds=len(per_seed), runs=[float(v) for v in runs],
+                   seeded=bool((group["seed"] != "").any()))
+        row["ci_low"] = float(group["ci_low"].iloc[0]) if len(runs) == 1 else float("nan")
+        row["ci_high"] = float(group["ci_high"].iloc[0]) if len(runs) == 1 else float("nan")
         rows.append(row)
-    return pd.DataFrame(rows, columns=[*KEY, "value", "std", "n", "values", "seeded", "ci_low", "ci_high"])
+    return pd.DataFrame(rows, columns=[*KEY, "value", "std", "n", "values", "seeds", "runs", "seeded", "ci_low",
+                                       "ci_high"])
 
 
 def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
@@ -357,7 +378,7 @@ def questions_section(agg: pd.DataFrame, significance: pd.DataFrame, settings: R
         worse = int(((table["direction"] == "worse") & (table["significant"] == True)).sum())  # noqa: E712
         md += [f"{len(table)} comparisons: {int((table['direction'] == 'better').sum())} better ({better} "
                f"significant), {int((table['direction'] == 'worse').sum())} worse ({worse} significant).", ""]
-        frames.append(table.drop(columns=["values"]).assign(reference=reference))
+        frames.append(table.drop(columns=["values", "runs"]).assign(reference=reference))
     return md, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
@@ -374,9 +395,14 @@ def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
         md += ["One pre-training run per (base, strategy, pair): every interval and test in this report covers "
                "test sampling only, not training randomness.", ""]
     else:
-        md += ["Mining intervals and tests of strategies trained with several seeds resample seeds and documents "
-               "jointly; results tables show mean ± std over seeds (`seed` column: the pre-training seed index). "
-               "A comparison with one seed on a side covers test sampling only.", ""]
+        md += ["Every downstream result carries its pre-training seed (`seed` column: the seed index) and the "
+               "tables pool the seeds of a strategy: mean ± std over pre-training seeds, n = the number of seeds. "
+               "Mining intervals and tests resample seeds and documents jointly; curation's McNemar test adds the "
+               "discordant pairs of every pre-training seed both strategies have; sentiment averages the "
+               "fine-tuning/probe repeats (`repeat`) of each pre-training seed first (its McNemar test takes one "
+               "probe run per seed), and NMT and the remaining sentiment metrics are tested by Welch's t-test over "
+               "pre-training seeds. A comparison with one seed on a side covers test sampling only (a sentiment "
+               "result of one pre-training seed shows the spread of its repeats).", ""]
     return md
 
 
@@ -446,8 +472,8 @@ def degenerate_systems(table: pd.DataFrame, empty_limit: float = 0.5) -> pd.Data
         if r.metric == EMPTY_METRIC:
             reason = degenerate_reason(empty_share=r.value, empty_limit=empty_limit)
         else:
-            one_class = sum(v >= 1.0 for v in r.values)
-            reason = f"predicts one class in {one_class} of {len(r.values)} runs" if one_class > len(r.values) / 2 else ""
+            one_class = sum(v >= 1.0 for v in r.runs)
+            reason = f"predicts one class in {one_class} of {len(r.runs)} runs" if one_class > len(r.runs) / 2 else ""
         if reason:
             rows.append({**{k: getattr(r, k) for k in SYSTEM}, "reason": reason})
     return pd.DataFrame(rows, columns=DEGENERATE_COLUMNS)
@@ -510,8 +536,8 @@ def primary_family(agg: pd.DataFrame, significance: pd.DataFrame, settings: Repo
             se = number("se")
             if math.isnan(se) and r["test"] == "welch":
                 se = welch_se(r["values"], ref_values)
-            seeds = number("seeds", float(r["n"]))
-            ref_seeds = number("reference_seeds", float(len(ref_values)))
+            seeds = number("seeds", float(r["seeds"]))
+            ref_seeds = number("reference_seeds", float(ref_row.iloc[0]["seeds"]) if len(ref_row) else 0.0)
             samples = number("samples")
             rows.append({"task": r["task"], "dataset": r["dataset"], "pair": r["pair"], "base": r["base"],
                          "metric": r["metric"], "strategy": r["strategy"], "reference": reference,
@@ -561,7 +587,9 @@ def primary_section(family: pd.DataFrame, settings: ReportSettings) -> list[str]
         return md + ["_None of the configured primary comparisons was evaluated in this run._", ""]
     m = int((~family["degenerate"] & family["p_value"].notna()).sum())
     md += [f"A family of {m} test(s) (`report.primary`). p: the stage's paired test (mining: cluster bootstrap "
-           "resampling pre-training seeds and documents, paired across strategies); p Holm: Holm-adjusted within "
+           "resampling pre-training seeds and documents, paired across strategies; curation and sentiment accuracy: "
+           "exact McNemar, discordant units added over the paired pre-training seeds, its standard error that of "
+           "the paired difference), else Welch's t-test over seeds; p Holm: Holm-adjusted within "
            f"the family, read against α = {settings.alpha:g}; MDD: the smallest difference the test detects with "
            f"{settings.power:.0%} power at level α/m = {settings.alpha / max(m, 1):.4g}, from the observed standard "
            "error. Every other comparison in this report is exploratory (uncorrected).", ""]
@@ -983,7 +1011,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     aggregated, significance = aggregate(results), read_significance(significance_files)
     table = compare(aggregated, significance, settings)
     table = attach_paper(table, read_paper(paper_path))
-    summary_csv = table.drop(columns=["values"]).copy()
+    summary_csv = table.drop(columns=["values", "runs"]).copy()
     summary_csv.insert(summary_csv.columns.get_loc("n") + 1, "seeds_values",
                        [";".join(f"{v:.6g}" for v in vals) for vals in table["values"]])
     degenerate = degenerate_systems(table)

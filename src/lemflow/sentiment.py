@@ -144,22 +144,21 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
 
 
 def tidy_rows(metrics: dict, *, pair: str, base: str, strategy: str, dataset: str) -> list[dict]:
-    """One tidy results row per test metric of one fine-tuning run (see docs/architecture.md).
-    A strategy carrying a pre-training seed (``lem@s1``) is reported as ``lem`` with seed
-    ``s1/<fine-tuning seed>``."""
+    """One tidy results row per test metric of one fine-tuning (or probe) run.
+
+    Two seeds describe a run, and they are kept apart: ``seed`` is the encoder's pre-training
+    seed index (as in every downstream table: ``lem@s1`` is reported as strategy ``lem`` with
+    seed 1) and ``repeat`` the fine-tuning/probe seed within it. The report averages the repeats
+    of each pre-training seed before it pools pre-training seeds (lemflow.report.aggregate)."""
     from .seeds import split_seeded
 
     strategy, index = split_seeded(strategy)
-    seed = metrics["seed"] if index == 0 else f"s{index}/{metrics['seed']}"
-    rows = []
-    for metric, value in metrics["test"].items():
-        rows.append({"task": "sentiment", "dataset": dataset, "pair": pair, "base": base,
-                     "strategy": strategy, "metric": metric, "value": value,
-                     "ci_low": "", "ci_high": "", "seed": seed})
-    return rows
+    return [{"task": "sentiment", "dataset": dataset, "pair": pair, "base": base, "strategy": strategy,
+             "metric": metric, "value": value, "ci_low": "", "ci_high": "", "seed": index,
+             "repeat": metrics["seed"]}
+            for metric, value in metrics["test"].items()]
 
 
-# ----------------------------------------------------------------------------- fine-tuning
 def _batches(n: int, size: int, generator=None):
     import torch
 
@@ -343,7 +342,7 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
     solver's samples, so their predictions are (nearly) the same: one run per pre-training seed
     (the lowest probe seed) enters the test, else the same discordant texts would count again."""
     from .seeds import split_seeded
-    from .stats import mcnemar_pooled
+    from .stats import mcnemar_pooled, paired_proportion_se
 
     by_system: dict = {}
     for run in runs:
@@ -370,7 +369,10 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
                          "strategy": strategy, "reference": reference, "metric": metric, "value": value,
                          "reference_value": ref_value, "difference": value - ref_value, "p_value": test["p_value"],
                          "significant": bool(test["p_value"] < alpha), "mcnemar_p": test["p_value"],
-                         "only_strategy": test["only_a"], "only_reference": test["only_b"], "runs": len(keys)})
+                         "only_strategy": test["only_a"], "only_reference": test["only_b"], "runs": len(keys),
+                         "seeds": len(keys), "reference_seeds": len(keys),
+                         "se": paired_proportion_se(test["only_a"], test["only_b"],
+                                                    sum(len(system_runs[k][0]) for k in keys))})
     return rows
 
 

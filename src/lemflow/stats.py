@@ -56,6 +56,18 @@ def mcnemar_pooled(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> dict
             "per_seed": per_seed}
 
 
+def paired_proportion_se(only_a: int, only_b: int, units: int) -> float:
+    """Standard error of the difference of two paired proportions (A right minus B right) from
+    McNemar's discordant counts over ``units`` paired units: sqrt(b + c - (b - c)^2 / n) / n (the
+    variance of the mean of the per-unit differences; NaN without units). With the counts pooled
+    over seeds of equal size, it is the SE of the mean difference over seeds, for the minimum
+    detectable difference of a McNemar comparison."""
+    if units <= 0:
+        return float("nan")
+    b, c = float(only_a), float(only_b)
+    return float(math.sqrt(max(0.0, b + c - (b - c) ** 2 / units)) / units)
+
+
 # --------------------------------------------------------------------------- cluster bootstrap
 
 
