@@ -152,7 +152,7 @@ def test_skip_bad_gold_warns_records_and_reports(tmp_path, caplog):
         meta = write_comparable_corpus(tmp_path / "News", "si", "en", out, skip_bad_gold=True)
     assert meta["gold"] == 2 and meta["skipped_gold"] == [{"line": 2, "problem": "gold id 'en_1_9' does not exist in the en sentences"}]
     assert any("lemflow: " in r.getMessage() and "gold line 2 skipped" in r.getMessage() for r in caplog.records)
-    notes = input_notes(tmp_path / "R")
+    notes = input_notes(tmp_path / "R", mining_meta=[out / "meta.json"])
     assert notes[0] == "## Input warnings"
     assert "mining set `mining/corpora/si-en/comparable/News`: 1 gold line(s) skipped" in notes[2]
     assert "line 2: gold id 'en_1_9'" in notes[2]

@@ -86,11 +86,12 @@ def test_new_mining_set_reruns_mining_only_no_encoder(tmp_path):
 
     # Without run metadata Snakemake cannot see a changed input list, so force the evaluation
     # sets' own jobs: what reruns is exactly what depends on them.
-    plan = planned_rules(snakemake("--configfile", str(after), "--forcerun", "mining_corpus", "sentiment_split",
+    plan = planned_rules(snakemake("--configfile", str(after), "--forcerun", "mining_corpus", "mining_corpus_parallel", "sentiment_split",
                                    "--quiet", "rules", "-n"))
-    assert {"mining_corpus", "mining_embed", "mining_eval", "mining_results", "sentiment_split"} <= plan, plan
+    assert {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results",
+            "sentiment_split"} <= plan, plan
     encoder_rules = {"base_encoder", "base_trimmed", "entity_dictionary", "pretrain_mono", "pretrain_para",
                      "publish_encoder", "tag", "train_tagger", "prepare"}
     assert not plan & encoder_rules, plan
-    assert plan <= {"mining_corpus", "mining_embed", "mining_eval", "mining_results", "sentiment_split",
+    assert plan <= {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results", "sentiment_split",
                     "sentiment_train", "sentiment_results", "report", "all"}, plan

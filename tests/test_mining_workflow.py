@@ -152,7 +152,7 @@ def test_snakemake_mining_stage(tmp_path, encoder):
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
     # the base encoder is on disk; only the prepare and mining rules may run
     cmd = [sys.executable, "-m", "snakemake", str(out / "mining/results.csv"), "--configfile",
-           str(tmp_path / "config.yaml"), "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_embed",
+           str(tmp_path / "config.yaml"), "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_corpus_parallel", "mining_embed",
            "mining_eval", "mining_results"]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]

@@ -153,7 +153,8 @@ def test_build_report_tables_plots_and_sections(run, tmp_path):
                       ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"])
     out = tmp_path / "report"
     summary = build_report([sentiment, mining], root, out, {"run_name": "demo", "seed": 1}, ReportSettings(),
-                           paper_path=paper, tagging_json=tagging, repo=REPO)
+                           paper_path=paper, tagging_json=tagging, repo=REPO,
+                           pretraining_files=[root / "pretrain" / "scratch" / "lem" / "si-en" / "mono" / "metrics.json"])
     md = (out / "RESULTS.md").read_text(encoding="utf-8")
     assert "## At a glance" in md and "## sentiment" in md and "## mining" in md
     assert "▲ +0.1000" in md  # lem vs mlm_tlm on si-en macro-F1, Welch-significant
@@ -232,10 +233,14 @@ def test_sentence_space_and_neighbour_overlap(tmp_path):
         path = root / "mining" / "e5" / strategy / "si-en" / "embeddings" / "comparable" / "News.si.npy"
         path.parent.mkdir(parents=True)
         np.save(path, emb.astype(np.float32))
-    table = sentence_space_table(root).set_index("strategy")
+    files = sorted((root / "mining").rglob("*.npy"))
+    table = sentence_space_table(root, files).set_index("strategy")
     assert set(table.index) == {"lem", "mlm_tlm"}
     assert table.loc["lem", "mean_cosine_to_base"] > 0.99 > table.loc["mlm_tlm", "mean_cosine_to_base"]
     assert table.loc["lem", "knn10_overlap_with_base"] > table.loc["mlm_tlm", "knn10_overlap_with_base"]
+    # only declared files are read: an undeclared encoder, or an undeclared base, is left out
+    assert set(sentence_space_table(root, [f for f in files if "mlm_tlm" not in str(f)])["strategy"]) == {"lem"}
+    assert sentence_space_table(root, [f for f in files if "/base/" not in str(f)]).empty
 
 
 def test_ner_agreement_of_tagger_and_gold(tmp_path):
@@ -248,7 +253,8 @@ def test_ner_agreement_of_tagger_and_gold(tmp_path):
         path = root / folder / "si-en" / "train.si.jsonl"
         path.parent.mkdir(parents=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    row = ner_agreement_table(root).iloc[0]
+    row = ner_agreement_table([(root / "tags_gold" / "si-en" / "train.si.jsonl",
+                                root / "tags" / "si-en" / "train.si.jsonl")]).iloc[0]
     assert (row["pair"], row["split"], row["lang"]) == ("si-en", "train", "si")
     assert row["precision"] == 1.0 and row["recall"] == 0.5 and row["f1"] == pytest.approx(2 / 3)
 

@@ -81,3 +81,51 @@ def test_bad_input_stops_before_any_stage(tmp_path):
     err = proc.stdout + proc.stderr
     assert "misaligned" in err and "corpus.en:2" in err
     assert not (out / "data/si-en/train.si").exists()
+
+
+def _planned_rules(output: str) -> set[str]:
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {line.split()[0] for line in table.splitlines()[3:] if line.strip()}
+
+
+def _job_inputs(output: str, rule: str) -> list[str]:
+    """The input list of the first job of ``rule`` in a (non-quiet) dry run's output."""
+    block = output.split(f"\nrule {rule}:\n", 1)[1]
+    line = next(line for line in block.splitlines() if line.strip().startswith("input:"))
+    return line.split("input:", 1)[1].strip().split(", ")
+
+
+def test_report_and_mining_eval_declare_what_they_read(tmp_path):
+    """The report reads no undeclared file (benchmarks excepted): its job's inputs hold the
+    pre-training metrics, the mining embeddings, the embedding selection, the mining sets'
+    meta.json and prepare's stats; mining_eval's hold the set's ids and gold. Every demo output
+    touched as done, editing one pre-training metrics.json reruns the report and nothing else."""
+    args = ["--config", f"results_dir={tmp_path}"]
+    plan = snakemake("-n", *args)
+    out = plan.stdout + plan.stderr
+    run = f"{tmp_path}/demo"
+    report = _job_inputs(out, "report")
+    for needed in ("pretrain/scratch/lem/si-en/mono/metrics.json", "pretrain/scratch/lem/si-en/para/loss.tsv",
+                   "mining/scratch/lem/si-en/embeddings/comparable/DemoNews.si.npy",
+                   "mining/scratch/base/si-en/embeddings/comparable/DemoNews.si.npy", "mining/select/scratch.json",
+                   "mining/corpora/si-en/comparable/DemoNews/meta.json", "data/si-en/stats.json"):
+        assert f"{run}/{needed}" in report, needed
+    evals = [line.split("input:", 1)[1] for line in out.split("\nrule mining_eval:\n")[1:]
+             for line in line.splitlines()[:1]]
+    assert evals and all(".ids" in e and "gold.tsv" in e for e in evals if "/comparable/" in e)
+
+    summary = snakemake("--summary", "--quiet", *args).stdout
+    outputs = [line.split("\t", 1)[0] for line in summary.splitlines() if line.startswith(str(tmp_path))]
+    done = time.time()
+    for output in outputs:  # every job of the demo "done" at the same time, after every source file
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).touch()
+        os.utime(output, (done, done))
+    again = snakemake("-n", *args)
+    assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]
+    metrics = Path(run) / "pretrain/scratch/lem/si-en/mono/metrics.json"
+    assert str(metrics) in outputs
+    metrics.write_text('{"best_eval_loss": 1.0}', encoding="utf-8")
+    os.utime(metrics, (done + 5, done + 5))
+    edited = snakemake("-n", "--quiet", "rules", *args)
+    assert _planned_rules(edited.stdout + edited.stderr) == {"report", "all"}, edited.stdout[-3000:]

@@ -41,6 +41,44 @@ def pretraining_report_files():
     return files
 
 
+def _reported(stage):
+    """Whether a stage takes part in this run's report (see _stage_targets)."""
+    return f"{R}/{stage}/results.csv" in _stage_files("results.csv")
+
+
+def embedding_report_files():
+    """Every evaluated encoder's mining embeddings (the report compares each trained encoder's
+    sentence space with its base's)."""
+    if not _reported("mining"):
+        return []
+    return [f"{R}/mining/{base}/{strategy}/{pair}/embeddings/{kind}/{dataset}.{lang}.npy"
+            for pair in PAIRS for kind, dataset in mining_sets(pair)
+            for base, strategy in evaluated_encoders(pair, "mining") for lang in pair_langs(pair)]
+
+
+def tag_report_files(folder):
+    """R/<folder>/{pair}/{split}.{lang}.jsonl of every corpus side, for folder "tags" and
+    "tags_gold", in the same order, when a strategy masks gold NEs (the report compares the
+    tagger's NEs with the gold ones); else none."""
+    if not (tagging_configured() and gold_tags_needed()):
+        return []
+    return [f"{R}/{folder}/{pair}/{split}.{lang}.jsonl" for pair in PAIRS for split in TAG_SPLITS
+            for lang in pair_langs(pair)]
+
+
+def selection_report_files():
+    """The embedding prefix/layer choice of every base (mining.embedding.select)."""
+    return mining_select_targets() if _reported("mining") else []
+
+
+def mining_meta_report_files():
+    """meta.json of every comparable mining set (gold lines skipped by mining.skip_bad_gold)."""
+    if not _reported("mining"):
+        return []
+    return [f"{R}/mining/corpora/{pair}/{kind}/{dataset}/meta.json"
+            for pair in PAIRS for kind, dataset in mining_sets(pair) if kind == "comparable"]
+
+
 @register_targets
 def report_targets():
     return [f"{R}/report/RESULTS.md"]
