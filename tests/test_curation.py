@@ -129,7 +129,7 @@ def test_inject_noise_and_curate_scripts(tmp_path):
     assert any(t in ta for t, label in zip(noisy_en, labels) if label == "wrong_language")
 
     encoder = make_tiny_encoder(tmp_path / "enc", [w for s in si + en + ta for w in s.split()])
-    settings = json.dumps({"sizes": [30, 60], "k": 4, "embed": {"batch_size": 16}})
+    settings = json.dumps({"sizes": [30, 60], "k": 4, "embed": {"layer": -1, "batch_size": 16, "max_length": 128, "precision": "auto"}})
     for what, outdir in ((["--model-dir", encoder], tmp_path / "sel"), (["--random"], tmp_path / "rnd")):
         run_script("curate.py", "--pair", "si-en", "--noisy-prefix", out, *what, "--settings", settings,
                    "--seed", 3, "--outdir", outdir)

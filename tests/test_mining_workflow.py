@@ -70,7 +70,8 @@ def test_scripts_chain(tmp_path, encoder):
         "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
     emb = np.load(tmp_path / "si.npy")
     assert emb.shape == (6, 32) and emb.dtype == np.float16
-    settings = {"k": 4, "candidates": "intersect", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}
+    settings = {"k": 4, "candidates": "intersect", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto",
+                "approximate_above": 200000, "nlist": 0, "nprobe": 16, "seed": 0}
     evals = []
     for strategy in ("mlm_tlm", "lem"):
         out = tmp_path / strategy

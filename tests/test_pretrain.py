@@ -120,7 +120,7 @@ def test_masked_only_loss_equals_full_loss(arch):
     assert torch.allclose(full, ours, atol=1e-5)
 
 
-SETTINGS = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0,
+SETTINGS = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0, "freeze_embeddings": False,
             "mono": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "eval_every": 20, "patience": 3},
             "para": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "patience": 2}}
 

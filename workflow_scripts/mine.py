@@ -64,10 +64,10 @@ def main(argv=None):
     text1, text2 = read_lines_strict(files["text1"]), read_lines_strict(files["text2"])
     x = load_embeddings(args.emb1, len(text1), files["text1"])
     y = load_embeddings(args.emb2, len(text2), files["text2"])
-    index = settings.get("index", "flat")
+    index = settings["index"]  # settings: the validated mining section (schema defaults)
     if index == "auto":
-        index = "ivf" if min(len(x), len(y)) > settings.get("approximate_above", 200_000) else "flat"
-    index_options = {"nprobe": settings.get("nprobe", 16), "nlist": settings.get("nlist") or None, "seed": settings.get("seed", 0)} \
+        index = "ivf" if min(len(x), len(y)) > settings["approximate_above"] else "flat"
+    index_options = {"nprobe": settings["nprobe"], "nlist": settings["nlist"] or None, "seed": settings["seed"]} \
         if index == "ivf" else None
     result = {**label, "kind": args.kind, "index": index}
     if args.kind == "comparable":
@@ -83,7 +83,7 @@ def main(argv=None):
             raise InputError(files["gold"], "no gold pairs to evaluate against")
         metrics, flags, mined = evaluate_comparable(
             x, y, gold, [doc_id(s) for s in ids1], [doc_id(s) for s in ids2], modes=settings["modes"],
-            k=settings["k"], candidates=settings.get("candidates", "intersect"), index=index,
+            k=settings["k"], candidates=settings["candidates"], index=index,
             index_options=index_options, progress=True)
         gold_set = set(gold)
         threshold = settings.get("threshold")

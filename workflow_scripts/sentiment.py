@@ -17,9 +17,9 @@ from pathlib import Path
 
 from lemflow.io import atomic_open, read_json, write_json
 from lemflow.readers import read_sentiment_csv
+from lemflow.results import write_results, write_table
 from lemflow.sentiment import fine_tune, mcnemar_rows, prepare_splits, probe, tidy_rows
 
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 
 
 def cmd_split(args):
@@ -73,19 +73,13 @@ def cmd_collect(args):
         metrics = read_json(path)
         rows.extend(tidy_rows(metrics, pair=metrics["pair"], base=metrics["base"], strategy=metrics["strategy"],
                               dataset=args.dataset.get(metrics["pair"], "codemixed")))
-    with atomic_open(args.output, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_results(args.output, rows)
     if args.significance:
         runs = [read_json(path) for path in args.metrics]
         significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
         columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
                    "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs"]
-        with atomic_open(args.significance, newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(significance)
+        write_table(args.significance, columns, significance)
         logging.info("%d McNemar rows (probe runs) against %s", len(significance), args.reference)
     logging.info("%d rows from %d runs", len(rows), len(args.metrics))
 

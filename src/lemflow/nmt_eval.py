@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from .plan import RANDOM_SYSTEM
 from .errors import InputError
 
 EMPTY_METRIC = "empty_hypotheses"  # share of empty translations per system (lower is better)
@@ -103,10 +104,9 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
 
 
 # ------------------------------------------------------------------ results table
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
                         "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed"]
-RANDOM = ("none", "random")  # (base, strategy) of the random-N baseline before it is paired with bases
+RANDOM = RANDOM_SYSTEM  # (base, strategy) of the random-N baseline before it is paired with bases
 
 
 def _baseline_for(system: tuple[str, str], systems: list[tuple[str, str]], reference: str):
@@ -160,7 +160,7 @@ def nmt_results(entries: list[dict], references: dict, *, reference_strategy: st
             for metric, value in curation_metrics(quality).items():
                 rows.append({"task": "curation", "dataset": f"noisy@top{n}", "pair": pair, "base": base,
                              "strategy": strategy, "metric": metric, "value": value,
-                             "ci_low": "", "ci_high": "", "seed": seed if strategy == "random" else ""})
+                             "ci_low": "", "ci_high": "", "seed": seed if strategy == RANDOM[1] else ""})
         significance += curation_mcnemar(by_system, n, pair, reference_strategy, alpha, seed)
         if any(entry.get("hyps") is None for entry in group):
             continue  # curation.nmt: false, the selections were not translated

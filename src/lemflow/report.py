@@ -38,8 +38,8 @@ import pandas as pd
 
 from .errors import InputError
 from .nmt_eval import EMPTY_METRIC
+from .results import RESULT_COLUMNS
 
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
 PAPER_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
 LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity|empty", re.IGNORECASE)
