@@ -19,7 +19,7 @@ from lemflow.languages import check_script, language_scripts, script_shares
 from lemflow.prepare import PrepareSettings, check_pair_scripts, prepare_pairs, removed_characters
 from lemflow.readers import read_comparable, read_sentiment_csv
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SI = ["ශ්\u200dරී ලංකාව ලස්සන රටකි", "කොළඹ නගරය විශාලයි", "පාසල අද වසා ඇත", "ගුරුවරු පැමිණියා",
       "රජය නව නීතියක් ගෙනාවා", "වැස්ස නිසා මාර්ගය වැසුණා"]
 TA = ["இலங்கை ஒரு அழகான நாடு", "கொழும்பு நகரம் பெரியது", "பாடசாலை இன்று மூடப்பட்டுள்ளது"]

@@ -17,7 +17,7 @@ from lemflow.config_checks import load_yaml_config, schema_problems, validate_sc
 from lemflow.masking import STRATEGIES, MaskingCollator, MaskingStrategy, needs_entities, untyped
 from lemflow.pretraining import MaskingSettings
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SCHEMA = REPO / "config" / "schema.yaml"
 
 

@@ -20,7 +20,7 @@ from lemflow.pretraining import (
     truncate_pair,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 WORDS_SI = ["ශ්\u200dරී", "ලංකා", "රජය", "කොළඹ", "ගුරුවරු", "පාසල", "ගියා", "ආවා", "අමාත්\u200dයාංශය", "වාර්තාව"]
 WORDS_EN = ["Sri", "Lanka", "government", "Colombo", "teachers", "school", "went", "came", "ministry", "report"]
 

@@ -14,7 +14,7 @@ from lemflow.errors import InputError
 from lemflow.report import (ReportSettings, aggregate, build_report, compare, comparison_table, questions_section,
                             read_paper, read_results, read_significance, walltime_table, welch_p)
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 
 
