@@ -87,7 +87,7 @@ rule sentiment_results:
         results=f"{R}/sentiment/results.csv",
         significance=f"{R}/sentiment/significance.csv",
     params:
-        reference=(config.get("report") or {}).get("baseline", "mlm_tlm"),
+        reference=config["report"]["baseline"],
         datasets=lambda w: as_json({p: s["dataset"] for p, s in sentiment_config().get("pairs", {}).items()}),
     conda:
         "../envs/main.yaml"

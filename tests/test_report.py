@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from lemflow.errors import InputError
+from lemflow.results import RESULT_COLUMNS
 from lemflow.report import (ReportSettings, aggregate, build_report, compare, comparison_table, questions_section,
                             read_paper, read_results, read_significance, walltime_table, welch_p)
 
 from conftest import REPO  # noqa: E402
-COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+COLUMNS = RESULT_COLUMNS
 
 
 def write_csv(path: Path, rows, columns=COLUMNS, delimiter=","):

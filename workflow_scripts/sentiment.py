@@ -112,7 +112,7 @@ def main(argv=None):
     p.add_argument("--output", required=True)
     p.add_argument("--significance", default=None,
                    help="CSV of exact McNemar tests (probe runs, which keep test predictions) against --reference")
-    p.add_argument("--reference", default="mlm_tlm", help="strategy every other strategy is tested against")
+    p.add_argument("--reference", required=True, help="strategy every other strategy is tested against (report.baseline)")
     p.add_argument("metrics", nargs="*", help="metrics.json files (none: a table with its header only)")
     p.set_defaults(func=cmd_collect)
 

@@ -37,7 +37,7 @@ def mining_corpus_source(wildcards):
 def extra_comparisons():
     """report.comparisons as [{strategy, reference}] (the question text is the report's)."""
     return [{"strategy": c["strategy"], "reference": c["reference"]}
-            for c in (config.get("report") or {}).get("comparisons", [])]
+            for c in config["report"]["comparisons"]]
 
 
 def mining_corpus_sample_args(wildcards):

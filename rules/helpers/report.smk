@@ -1,8 +1,7 @@
 # Helpers of the report stage (rules/report.smk includes this file before its rules):
 # input functions, settings and its final targets.
 def report_stages():
-    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
-    return [stage for stage in REPORT_STAGES if stage in stages]
+    return [stage for stage in REPORT_STAGES if stage in config["report"]["stages"]]
 
 
 def _stage_targets():
@@ -20,8 +19,8 @@ def _stage_files(name):
 
 def report_settings():
     """config.report, with the baseline falling back to what this run evaluates (a warning)."""
-    settings = dict(config.get("report") or {})
-    configured = settings.get("baseline", "mlm_tlm")
+    settings = dict(config["report"])
+    configured = settings["baseline"]
     evaluated = [s for pair in PAIRS for _, s in evaluated_encoders(pair)]
     baseline = reference_strategy(configured, evaluated, "report.baseline")
     if baseline != configured:
