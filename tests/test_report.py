@@ -369,3 +369,20 @@ def test_primary_without_variance_has_no_mdd(tmp_path):
     settings = ReportSettings(primary=[{"task": "mining", "pair": "si-en", "metric": "per_doc_recall", "strategy": "lem"}])
     family = primary_family(aggregate(read_results([results])), read_significance([sig_path]), settings)
     assert math.isnan(family["mdd"].iloc[0]) and family["verdict"].iloc[0].startswith("equal, without variance")
+
+
+def test_results_writer_is_the_contract_the_report_reads(tmp_path):
+    """lemflow.results.write_results: the tidy columns in order, missing numbers empty, an unknown
+    key refused; read_results reads it back."""
+    from lemflow.results import write_results
+
+    path = tmp_path / "results.csv"
+    write_results(path, [{"task": "t", "dataset": "d", "pair": "si-en", "base": "b", "strategy": "s", "metric": "m",
+                          "value": 2, "ci_low": float("nan"), "ci_high": None, "seed": 0}])
+    assert path.read_text(encoding="utf-8").splitlines()[0] == ",".join(RESULT_COLUMNS)
+    frame = read_results([path])
+    assert frame.loc[0, "value"] == 2.0 and math.isnan(frame.loc[0, "ci_low"]) and math.isnan(frame.loc[0, "ci_high"])
+    with pytest.raises(ValueError):
+        write_results(tmp_path / "bad.csv", [{"task": "t", "unknown": 1}])
+    write_results(tmp_path / "extra.csv", [{"task": "t", "repeat": 3}], extra=("repeat",))
+    assert (tmp_path / "extra.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",seed,repeat")

@@ -27,6 +27,6 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
 
 
-def write_results(path: str | Path, rows: Iterable[Mapping]) -> None:
-    """A stage's tidy results table (columns ``RESULT_COLUMNS``)."""
-    write_table(path, RESULT_COLUMNS, rows)
+def write_results(path: str | Path, rows: Iterable[Mapping], extra: Sequence[str] = ()) -> None:
+    """A stage's tidy results table: columns ``RESULT_COLUMNS``, then a stage's optional ``extra`` ones."""
+    write_table(path, [*RESULT_COLUMNS, *extra], rows)
