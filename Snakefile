@@ -34,6 +34,7 @@ localrules:
     entity_dictionary_mono,
     tagger_report,
     mining_corpus,
+    mining_corpus_parallel,
     mining_results,
     nmt_results,
     sentiment_split,

@@ -52,7 +52,7 @@ os.environ["PATH"] = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("
 os.environ.setdefault("LEMFLOW_COMMAND", " ".join(["snakemake", *sys.argv[1:]]))
 # Where models run (lemflow.device): the config's `device` unless LEMFLOW_DEVICE is already set.
 # An environment variable, not a param: moving a run onto a GPU reruns nothing.
-if config.get("device", "auto") != "auto":
+if config["device"] != "auto":
     os.environ.setdefault("LEMFLOW_DEVICE", config["device"])
 SEED = int(config["seed"])
 PAIRS = list(config["data"]["pairs"])

@@ -80,8 +80,8 @@ rule curation_random:
         script=script("curate.py"),
         code=script_code("curate.py"),
     output:
-        selected=selection_outputs(f"{R}/curation/random/{{src}}-{{tgt}}"),
-        report=f"{R}/curation/random/{{src}}-{{tgt}}/selection.json",
+        selected=selection_outputs(f"{R}/curation/{plan.RANDOM_BASELINE}/{{src}}-{{tgt}}"),
+        report=f"{R}/curation/{plan.RANDOM_BASELINE}/{{src}}-{{tgt}}/selection.json",
     wildcard_constraints:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
@@ -89,7 +89,7 @@ rule curation_random:
         seed=SEED,
         settings=lambda w: as_json({"sizes": CURATION_SIZES}),
         prefix=lambda w: f"{R}/curation/{w.src}-{w.tgt}/noisy",
-        outdir=lambda w: f"{R}/curation/random/{w.src}-{w.tgt}",
+        outdir=lambda w: f"{R}/curation/{plan.RANDOM_BASELINE}/{w.src}-{w.tgt}",
     conda:
         "../envs/main.yaml"
     log:

@@ -20,7 +20,7 @@ rule prepare:
         stats=f"{R}/data/{{src}}-{{tgt}}/stats.json",
         # data.prepare.pool_fraction > 0: pairs held out from pre-training (the curation pool)
         **({"pool_src": f"{R}/data/{{src}}-{{tgt}}/pool.{{src}}", "pool_tgt": f"{R}/data/{{src}}-{{tgt}}/pool.{{tgt}}"}
-           if float(config["data"]["prepare"].get("pool_fraction", 0)) > 0 else {}),
+           if float(config["data"]["prepare"]["pool_fraction"]) > 0 else {}),
     wildcard_constraints:
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
@@ -28,7 +28,7 @@ rule prepare:
         seed=SEED,
         corpus=lambda w: as_json(config["data"]["pairs"][f"{w.src}-{w.tgt}"]),
         settings=as_json(config["data"]["prepare"]),
-        extra_languages=as_json(config.get("extra_languages", [])),
+        extra_languages=as_json(config["extra_languages"]),
         outdir=lambda w: f"{R}/data/{w.src}-{w.tgt}",
     priority: 10  # an input of the trimmed base encoder (the long chain)
     conda:
@@ -56,7 +56,7 @@ rule prepare_mono:
         seed=SEED,
         results=lambda w: R,
         settings=as_json(config["data"]["prepare"]),
-        extra_languages=as_json(config.get("extra_languages", [])),
+        extra_languages=as_json(config["extra_languages"]),
     conda:
         "../envs/main.yaml"
     log:

@@ -1,7 +1,7 @@
 # Stage: dictionary — per base tokenizer, the sub-word spans of every sentence's entities
 # (NE/NOUN/VERB), computed once before training (see docs/architecture.md, src/lemflow/dictionary.py).
 # Outputs are named {src}-{tgt} so that the pair's language codes appear in the file names.
-DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config.get("tagging", {}).get("verb_aux", False))})
+DICTIONARY_SETTINGS = as_json({"verb_aux": bool(config["tagging"]["verb_aux"])})
 
 
 include: "helpers/dictionary.smk"

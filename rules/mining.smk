@@ -1,5 +1,6 @@
 # Stage: mining (see docs/architecture.md) — LASER-style bitext mining and its evaluation.
-#   mining_corpus        validate an evaluation set; write {lang}.txt (+ ids, gold for comparable corpora)
+#   mining_corpus        validate a comparable evaluation set; write {lang}.txt, {lang}.ids, gold.tsv, meta.json
+#   mining_corpus_parallel  validate a parallel evaluation set; write {lang}.txt, meta.json
 #   mining_embed         sentence embeddings of one side with one encoder (.npy, kept as a cache)
 #   mining_eval          mine + evaluate one set with one encoder -> eval.json (+ mined.{mode}.tsv)
 #   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (cluster bootstrap over
@@ -53,22 +54,58 @@ rule mining_corpus:
     output:
         txt1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
         txt2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
+        ids1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.ids",
+        ids2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.ids",
+        gold=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/gold.tsv",
         meta=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/meta.json",
     wildcard_constraints:
         lang1=r"[a-z]{2,3}",
         lang2=r"[a-z]{2,3}",
+        kind="comparable",
     params:
         source=mining_corpus_source,
         outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
         sample=mining_corpus_sample_args,
         seed=SEED,
-        skip_bad_gold=lambda w: "--skip-bad-gold" if w.kind == "comparable" and MINING.get("skip_bad_gold") else "",
+        skip_bad_gold=lambda w: "--skip-bad-gold" if MINING.get("skip_bad_gold") else "",
     conda:
         "../envs/main.yaml"
     log:
         logpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}"),
     benchmark:
         benchpath("mining_corpus", "{lang1}-{lang2}", "{kind}", "{dataset}")
+    shell:
+        "python {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
+        "--outdir {params.outdir} {params.sample} --seed {params.seed} {params.skip_bad_gold} > {log} 2>&1"
+
+
+# A parallel set has no ids or gold file (line i of one side is the translation of line i of the other).
+# Same command line and params as mining_corpus had for it, so that existing parallel sets are not rebuilt.
+rule mining_corpus_parallel:
+    input:
+        files=mining_corpus_inputs,
+        script=script("mining_corpus.py"),
+        code=script_code("mining_corpus.py"),
+    output:
+        txt1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
+        txt2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
+        meta=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/meta.json",
+    wildcard_constraints:
+        lang1=r"[a-z]{2,3}",
+        lang2=r"[a-z]{2,3}",
+        kind="parallel",
+    params:
+        source=mining_corpus_source,
+        outdir=lambda w: f"{R}/mining/corpora/{w.lang1}-{w.lang2}/{w.kind}/{w.dataset}",
+        sample=mining_corpus_sample_args,
+        seed=SEED,
+        skip_bad_gold="",
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("mining_corpus_parallel", "{lang1}-{lang2}", "{kind}", "{dataset}"),
+    benchmark:
+        benchpath("mining_corpus_parallel", "{lang1}-{lang2}", "{kind}", "{dataset}")
     shell:
         "python {input.script} --kind {wildcards.kind} --pair {wildcards.lang1}-{wildcards.lang2} --source {params.source:q} "
         "--outdir {params.outdir} {params.sample} --seed {params.seed} {params.skip_bad_gold} > {log} 2>&1"
@@ -111,7 +148,7 @@ rule mining_eval:
         strategy=r"[^/]+",
     input:
         unpack(mining_embeddings),
-        corpus=f"{R}/mining/corpora/{{pair}}/{{kind}}/{{dataset}}/meta.json",
+        unpack(mining_corpus_files),
         script=script("mine.py"),
         code=script_code("mine.py"),
     output:
@@ -119,7 +156,7 @@ rule mining_eval:
     params:
         settings=lambda w: as_json(mining_settings()),
         label=lambda w: as_json({"dataset": w.dataset, "pair": w.pair, "base": w.base, "strategy": w.strategy}),
-        corpus=lambda w: f"{R}/mining/corpora/{w.pair}/{w.kind}/{w.dataset}",
+        comparable=lambda w, input: f"--ids {input.ids1} {input.ids2} --gold {input.gold}" if w.kind == "comparable" else "",
         outdir=lambda w: f"{R}/mining/{w.base}/{w.strategy}/{w.pair}/{w.kind}/{w.dataset}",
     conda:
         "../envs/main.yaml"
@@ -128,7 +165,8 @@ rule mining_eval:
     benchmark:
         benchpath("mining_eval", "{base}", "{strategy}", "{pair}", "{kind}", "{dataset}")
     shell:
-        "OMP_NUM_THREADS={threads} python {input.script} --kind {wildcards.kind} --pair {wildcards.pair} --corpus {params.corpus} "
+        "OMP_NUM_THREADS={threads} python {input.script} --kind {wildcards.kind} --pair {wildcards.pair} "
+        "--texts {input.text1} {input.text2} {params.comparable} "
         "--emb1 {input.emb1} --emb2 {input.emb2} --settings {params.settings:q} --label {params.label:q} "
         "--outdir {params.outdir} > {log} 2>&1"
 

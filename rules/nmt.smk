@@ -22,7 +22,7 @@ rule nmt_train:
     output:
         model=directory(f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/model"),
     wildcard_constraints:
-        selection=r"random|[^/]+/[^/]+",
+        selection=rf"{plan.RANDOM_BASELINE}|[^/]+/[^/]+",
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
         n=r"\d+",
@@ -57,7 +57,7 @@ rule nmt_translate:
         hyp=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/hyp.{{tgt}}",
         scores=f"{R}/nmt/{{selection}}/{{src}}-{{tgt}}/top{{n}}/scores.json",
     wildcard_constraints:
-        selection=r"random|[^/]+/[^/]+",
+        selection=rf"{plan.RANDOM_BASELINE}|[^/]+/[^/]+",
         src=r"[a-z]{2,3}",
         tgt=r"[a-z]{2,3}",
         n=r"\d+",

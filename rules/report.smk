@@ -1,7 +1,10 @@
 # Stage: report — RESULTS.md, tables and plots from every evaluation stage this run configures
 # (see docs/architecture.md and src/lemflow/report.py). It reads the results.csv,
 # significance.csv and tagging report.json that other stages register as final targets: a stage
-# the run leaves out is left out of the report too.
+# the run leaves out is left out of the report too. Every file it reads is a declared input
+# (rules/helpers/report.smk), except the benchmark files of the wall-time table, which it globs
+# below R/benchmarks: declaring them would mean enumerating every job of the DAG a second time,
+# and a job cannot depend on its own benchmark (see lemflow.report.walltime_table).
 
 report: "../report/workflow.rst"
 
@@ -21,6 +24,12 @@ rule report:
         significance=lambda w: _stage_files("significance.csv"),
         tagging=lambda w: _stage_files("report.json"),
         pretraining=lambda w: pretraining_report_files(),
+        embeddings=lambda w: embedding_report_files(),
+        tags=lambda w: tag_report_files("tags"),
+        gold_tags=lambda w: tag_report_files("tags_gold"),
+        selection=lambda w: selection_report_files(),
+        mining_meta=lambda w: mining_meta_report_files(),
+        prepare_stats=lambda w: [f"{R}/data/{pair}/stats.json" for pair in PAIRS],
         paper=str(Path(workflow.basedir) / "src" / "lemflow" / "data" / "paper_results.csv"),
         script=script("report.py"),
         code=script_code("report.py"),
@@ -52,6 +61,8 @@ rule report:
         benchpath("report", "report")
     shell:
         "python {input.script} --results {input.results} --significance {input.significance} {params.tagging} "
-        "--results-root {params.results} --pretraining {input.pretraining} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
+        "--results-root {params.results} --pretraining {input.pretraining} --embeddings {input.embeddings} "
+        "--tags {input.tags} --gold-tags {input.gold_tags} --selection {input.selection} --mining-meta {input.mining_meta} "
+        "--prepare-stats {input.prepare_stats} --paper {input.paper} --config {params.config:q} --settings {params.settings:q} "
         "--outdir {params.results}/report > {log} 2>&1"
 

@@ -31,7 +31,7 @@ rule sentiment_split:
         settings=lambda w: as_json(
             {
                 "labels": sentiment_config()["pairs"][w.pair].get("labels"),
-                "test_fraction": sentiment_config().get("test_fraction", 0.1),
+                "test_fraction": sentiment_config()["test_fraction"],
                 "max_train": sentiment_config().get("max_train"),
                 "max_eval": sentiment_config().get("max_eval"),
             }
@@ -62,7 +62,7 @@ rule sentiment_train:
         ),
     params:
         results=lambda w: R,
-        settings=lambda w: as_json({**sentiment_config().get("training", {}), "mode": sentiment_config().get("mode", "finetune"),
+        settings=lambda w: as_json({**sentiment_config()["training"], "mode": sentiment_config()["mode"],
                                     **({"probe": sentiment_config()["probe"]} if sentiment_config().get("probe") else {})}),
         seeds=" ".join(str(s) for s in sentiment_seeds()),
     conda:
@@ -87,8 +87,8 @@ rule sentiment_results:
         results=f"{R}/sentiment/results.csv",
         significance=f"{R}/sentiment/significance.csv",
     params:
-        reference=(config.get("report") or {}).get("baseline", "mlm_tlm"),
-        datasets=lambda w: as_json({p: s.get("dataset", "codemixed") for p, s in sentiment_config().get("pairs", {}).items()}),
+        reference=config["report"]["baseline"],
+        datasets=lambda w: as_json({p: s["dataset"] for p, s in sentiment_config().get("pairs", {}).items()}),
     conda:
         "../envs/main.yaml"
     log:

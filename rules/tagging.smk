@@ -1,9 +1,9 @@
 # Stage: tagging — per language a tagger directory (stanza POS/NER trained offline, official
 # stanza models, gold annotations or lexicons), POS+NER tags of every corpus side, and the
 # tagger report on held-out annotations (see docs/architecture.md, src/lemflow/tagging.py).
-TAGGING = config.get("tagging", {})
-TAG_SPLITS = list(TAGGING.get("splits", ["train", "valid"]))
-NER_TRANSFORMER = TAGGING.get("transformer", {})
+TAGGING = config["tagging"]  # the config check fills in the schema's defaults
+TAG_SPLITS = list(TAGGING["splits"])
+NER_TRANSFORMER = TAGGING["transformer"]
 
 
 include: "helpers/tagging.smk"
@@ -18,12 +18,12 @@ rule train_ner_transformer:
         directory(f"{R}/tagging/transformer/{{group}}"),
     wildcard_constraints:
         group="joint|[a-z]{2,3}",
-    threads: NER_TRANSFORMER.get("threads", 1)
+    threads: NER_TRANSFORMER["threads"]
     params:
         seed=SEED,
         langs=lambda w: ner_group_langs(w.group),
         settings=lambda w: as_json({"languages": {lang: tagging_language(lang) for lang in ner_group_langs(w.group)},
-                                    "transformer": {"dev_fraction": TAGGING.get("train", {}).get("dev_fraction", 0.1),
+                                    "transformer": {"dev_fraction": TAGGING["train"]["dev_fraction"],
                                                     **NER_TRANSFORMER}}),
     conda:
         "../envs/main.yaml"
@@ -46,8 +46,8 @@ rule train_tagger:
     params:
         seed=SEED,
         settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items() if k != "ner_backend"},
-                                    "train": TAGGING.get("train", {}),
-                                    "ner_fallback": TAGGING.get("ner_fallback", "propn")}),
+                                    "train": TAGGING["train"],
+                                    "ner_fallback": TAGGING["ner_fallback"]}),
     conda:
         "../envs/main.yaml"
     log:
@@ -71,7 +71,7 @@ rule tag:
         gold=expand(f"{R}/tags_gold/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True)
         if gold_tags_needed() else [],
     params:
-        ner_source=TAGGING.get("ner_source", "auto"),
+        ner_source=TAGGING["ner_source"],
     conda:
         "../envs/main.yaml"
     log:
@@ -94,7 +94,7 @@ rule tag_mono:
     output:
         [f"{R}/tags/mono_indep/{{lang}}.{split}.jsonl" for split in ("train", "valid")],
     params:
-        ner_source=TAGGING.get("ner_source", "auto"),
+        ner_source=TAGGING["ner_source"],
     conda:
         "../envs/main.yaml"
     log:
@@ -121,7 +121,7 @@ rule tagger_report:
         langs=all_langs(),
         ner=[(ner_transformer_model(lang) or ["-"])[0] for lang in all_langs()],
         corpus=tagger_report_corpus(),
-        corpus_max=TAGGING.get("report_corpus_sentences", 0),
+        corpus_max=TAGGING["report_corpus_sentences"],
         seed=SEED,
     conda:
         "../envs/main.yaml"

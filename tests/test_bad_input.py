@@ -19,7 +19,7 @@ from lemflow.languages import check_script, language_scripts, script_shares
 from lemflow.prepare import PrepareSettings, check_pair_scripts, prepare_pairs, removed_characters
 from lemflow.readers import read_comparable, read_sentiment_csv
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SI = ["ශ්\u200dරී ලංකාව ලස්සන රටකි", "කොළඹ නගරය විශාලයි", "පාසල අද වසා ඇත", "ගුරුවරු පැමිණියා",
       "රජය නව නීතියක් ගෙනාවා", "වැස්ස නිසා මාර්ගය වැසුණා"]
 TA = ["இலங்கை ஒரு அழகான நாடு", "கொழும்பு நகரம் பெரியது", "பாடசாலை இன்று மூடப்பட்டுள்ளது"]
@@ -152,7 +152,7 @@ def test_skip_bad_gold_warns_records_and_reports(tmp_path, caplog):
         meta = write_comparable_corpus(tmp_path / "News", "si", "en", out, skip_bad_gold=True)
     assert meta["gold"] == 2 and meta["skipped_gold"] == [{"line": 2, "problem": "gold id 'en_1_9' does not exist in the en sentences"}]
     assert any("lemflow: " in r.getMessage() and "gold line 2 skipped" in r.getMessage() for r in caplog.records)
-    notes = input_notes(tmp_path / "R")
+    notes = input_notes(tmp_path / "R", mining_meta=[out / "meta.json"])
     assert notes[0] == "## Input warnings"
     assert "mining set `mining/corpora/si-en/comparable/News`: 1 gold line(s) skipped" in notes[2]
     assert "line 2: gold id 'en_1_9'" in notes[2]

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import tiny_encoder
 from lemflow import curation
 from lemflow.curation import random_n, selection_quality, top_n
 from lemflow.errors import InputError
@@ -75,29 +76,6 @@ def test_score_pairs_ranks_translations_above_noise(monkeypatch):
     assert q["precision"] == 1.0 and q["recall"] == 1.0
 
 
-def make_tiny_encoder(path, words, seed=0, hidden=32):
-    """A random XLM-R-architecture encoder with a word-level tokenizer over ``words``."""
-    torch = pytest.importorskip("torch")
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
-
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    vocab = {token: i for i, token in enumerate(specials + sorted(set(words)))}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                        pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>")
-    torch.manual_seed(seed)
-    config = XLMRobertaConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
-                              intermediate_size=2 * hidden, max_position_embeddings=72, pad_token_id=1,
-                              bos_token_id=0, eos_token_id=2)
-    XLMRobertaModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 def synthetic_corpus(n, seed=0):
     rng = np.random.default_rng(seed)
     rows = [rng.integers(0, 40, size=rng.integers(3, 9)) for _ in range(n)]
@@ -128,8 +106,8 @@ def test_inject_noise_and_curate_scripts(tmp_path):
     assert len(labels) == len(noisy_si) == len(noisy_en) == 120 and stats["labels"]["clean"] == 60
     assert any(t in ta for t, label in zip(noisy_en, labels) if label == "wrong_language")
 
-    encoder = make_tiny_encoder(tmp_path / "enc", [w for s in si + en + ta for w in s.split()])
-    settings = json.dumps({"sizes": [30, 60], "k": 4, "embed": {"batch_size": 16}})
+    encoder = tiny_encoder(tmp_path / "enc", sorted({w for s in si + en + ta for w in s.split()}))
+    settings = json.dumps({"sizes": [30, 60], "k": 4, "embed": {"layer": -1, "batch_size": 16, "max_length": 128, "precision": "auto"}})
     for what, outdir in ((["--model-dir", encoder], tmp_path / "sel"), (["--random"], tmp_path / "rnd")):
         run_script("curate.py", "--pair", "si-en", "--noisy-prefix", out, *what, "--settings", settings,
                    "--seed", 3, "--outdir", outdir)

@@ -2,16 +2,14 @@
 whole chain noise -> scores -> top-N -> fairseq NMT -> results.csv (slow, needs fairseq)."""
 import csv
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from test_curation import make_tiny_encoder, synthetic_corpus
+from conftest import tiny_encoder
+from test_curation import synthetic_corpus
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, run_snakemake, snakemake_output  # noqa: E402
 
 
 def tiny_setup(tmp_path, nmt_updates=6):
@@ -33,21 +31,13 @@ def tiny_setup(tmp_path, nmt_updates=6):
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "results" / "cur"
     # the base encoder as a ready-made directory (the base-encoder stage is tested elsewhere)
-    make_tiny_encoder(out / "base" / "scratch", [w for s in si + en + ta for w in s.split()])
+    tiny_encoder(out / "base" / "scratch", sorted({w for s in si + en + ta for w in s.split()}))
     return path, out
-
-
-def snakemake(config, *args, timeout=900):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config), *args], cwd=REPO,
-                          capture_output=True, text=True, env=env, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    return proc.stdout + proc.stderr
 
 
 def test_dry_run_plans_curation_and_nmt(tmp_path):
     config, out = tiny_setup(tmp_path)
-    log = snakemake(config, "-n", str(out / "nmt" / "results.csv"))
+    log = snakemake_output("--configfile", config, "-n", str(out / "nmt" / "results.csv"))
     counts = {}
     for line in log.splitlines():
         parts = line.split()
@@ -68,10 +58,7 @@ def test_curation_without_a_held_out_pool_is_refused(tmp_path):
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["data"]["prepare"]["pool_fraction"] = 0.0
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config), "-n",
-                           str(out / "nmt" / "results.csv")], cwd=REPO, capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = run_snakemake("--configfile", config, "-n", out / "nmt" / "results.csv", check=False, timeout=300)
     assert proc.returncode != 0 and "would be pre-training data (leakage)" in proc.stdout + proc.stderr
 
 
@@ -80,7 +67,7 @@ def test_curation_without_a_held_out_pool_is_refused(tmp_path):
                     and not os.environ.get("LEMFLOW_FAIRSEQ_BIN"), reason="fairseq env missing")
 def test_whole_chain_writes_tidy_results(tmp_path):
     config, out = tiny_setup(tmp_path)
-    snakemake(config, "-c2", str(out / "nmt" / "results.csv"))
+    snakemake_output("--configfile", config, "-c2", str(out / "nmt" / "results.csv"), timeout=900)
     with open(out / "nmt" / "results.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high",
@@ -96,4 +83,4 @@ def test_whole_chain_writes_tidy_results(tmp_path):
         sig = list(csv.DictReader(handle))
     assert {(r["strategy"], r["reference"]) for r in sig} == {("random", "scratch/base")}
     # a second run has nothing to do
-    assert "Nothing to be done" in snakemake(config, "-c1", "-n", str(out / "nmt" / "results.csv"))
+    assert "Nothing to be done" in snakemake_output("--configfile", config, "-c1", "-n", str(out / "nmt" / "results.csv"))

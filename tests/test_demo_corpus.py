@@ -4,12 +4,11 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 DEMO = REPO / "resources" / "demo"
 LANGS = ("en", "si", "ta")
 PAIRS = (("si", "en"), ("ta", "en"), ("si", "ta"))

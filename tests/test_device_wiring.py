@@ -11,14 +11,15 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
 from lemflow import device as devices  # noqa: E402
-from test_embedding import make_tiny_encoder  # noqa: E402
+from conftest import tiny_encoder  # noqa: E402
+from test_embedding import WORDS  # noqa: E402
 
 CUDA = torch.device("cuda")
 
 
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory):
-    return make_tiny_encoder(tmp_path_factory.mktemp("wiring") / "tiny")
+    return tiny_encoder(tmp_path_factory.mktemp("wiring") / "tiny", WORDS, layers=2)
 
 
 @pytest.fixture

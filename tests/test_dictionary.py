@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from lemflow.dictionary import (BOUNDARY, build_dictionary, dictionary_stats, piece_offsets, read_dictionary,
-                                sentence_entry, word_char_spans, word_spans, write_dictionary)
+from lemflow.dictionary import (BOUNDARY, build_dictionary, dictionary_stats, piece_offsets, sentence_entry,
+                                word_char_spans, word_spans)
+from lemflow.entities import read_dictionary, write_dictionary
 from lemflow.tagging import tokenize
 
 SI = "ශ්\u200dරී ලංකාව ඉතා ලස්සන රටකි."

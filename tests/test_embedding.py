@@ -5,38 +5,16 @@ import pytest
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
+from conftest import tiny_encoder as build_tiny_encoder  # noqa: E402
 from lemflow.embedding import embed, l2_normalise, length_sorted_batches, load_encoder  # noqa: E402
 
 WORDS = ["the", "army", "news", "today", "a", "soldier", "village", "road", "school", "rain",
          "ශ්\u200dරී", "ලංකා", "இலங்கை", "அரசு", "president", "met", "was", "built", "in", "and"]
 
 
-def make_tiny_encoder(path, seed=0, hidden=32, layers=2):
-    """A random XLM-R-architecture encoder with a word-level tokenizer, saved to ``path``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
-
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    vocab = {token: i for i, token in enumerate(specials + WORDS)}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                        pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>")
-    torch.manual_seed(seed)
-    config = XLMRobertaConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
-                              num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=72,
-                              pad_token_id=1, bos_token_id=0, eos_token_id=2)
-    model = XLMRobertaModel(config)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory):
-    return make_tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny")
+    return build_tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny", WORDS, layers=2)
 
 
 SENTENCES = ["the army news today", "a soldier", "ශ්\u200dරී ලංකා president met a soldier in the village and the road",

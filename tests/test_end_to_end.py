@@ -3,14 +3,12 @@ LEM pre-training → mining, curation + NMT, sentiment → report) on a slice of
 then: a second run has nothing to do, and an edited input reruns only what depends on it."""
 import copy
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, run_snakemake  # noqa: E402
 FAIRSEQ_BIN = Path(os.environ.get("LEMFLOW_FAIRSEQ_BIN") or REPO / ".venv-fairseq" / "bin")
 D = "resources/demo"
 
@@ -56,13 +54,6 @@ def tiny_config(results_dir: Path, with_nmt: bool) -> dict:
     return config
 
 
-def snakemake(config_path: Path, *args, timeout=1500):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), LEMFLOW_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config_path), "-c2",
-                           "--show-failed-logs", *args], cwd=REPO, capture_output=True, text=True, env=env,
-                          timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
@@ -70,7 +61,7 @@ def tiny_run(tmp_path_factory):
     config = tiny_config(root / "results", with_nmt)
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    proc = snakemake(path)
+    proc = run_snakemake("--configfile", path, "-c2", "--show-failed-logs", check=False, timeout=1500)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     return path, root / "results" / "tiny", with_nmt
 
@@ -94,7 +85,7 @@ def test_report_has_every_task(tiny_run):
 
 def test_second_run_does_nothing_and_edits_rerun_downstream_only(tiny_run, tmp_path):
     path, out, _ = tiny_run
-    again = snakemake(path, "-n")
+    again = run_snakemake("--configfile", path, "-c2", "-n", check=False)
     assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]
     # Editing the sentiment data reruns sentiment and the report, not pre-training or mining.
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -104,7 +95,7 @@ def test_second_run_does_nothing_and_edits_rerun_downstream_only(tiny_run, tmp_p
     config["sentiment"]["pairs"]["si-en"]["dev"] = str(dev)
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    plan = snakemake(edited, "-n", "--quiet", "rules")
+    plan = run_snakemake("--configfile", edited, "-c2", "-n", "--quiet", "rules", check=False)
     text = plan.stdout + plan.stderr
     assert "sentiment_split" in text and "report" in text, text[-3000:]
     for rule in ("pretrain_mono", "pretrain_para", "base_encoder", "mining_embed", "tag"):

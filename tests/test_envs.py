@@ -1,14 +1,13 @@
 """The conda environment files that rules name in `conda:` are valid conda environment specs
 (conda itself is not needed), and envs/fairseq.yaml pins what scripts/setup-fairseq installs."""
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 CONDA_KEYS = {"name", "channels", "dependencies", "variables", "prefix"}  # conda env create's file keys
 CONDA_SPEC = re.compile(r"^[A-Za-z0-9_.\-]+(\s*(==|>=|<=|=|>|<|!=)\s*[A-Za-z0-9_.*+\-]+)?$")  # name[=version]
 PIP_OPTIONS = ("--extra-index-url ", "--index-url ", "--find-links ", "-f ", "--pre")

@@ -3,29 +3,12 @@ results folder without tagging or pre-training, and a new evaluation set reruns 
 evaluation (never an encoder: evaluation sets are not inputs of the vocabulary trim)."""
 import csv
 import os
-import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def snakemake(*args, timeout=600):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), LEMFLOW_THREADS="1")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
-                          env=env, timeout=timeout)
-    assert proc.returncode == 0, f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout + proc.stderr
-
-
-def planned_rules(output: str) -> set[str]:
-    """Rule names of the job-stats table of a dry run."""
-    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)}
+from conftest import REPO, planned_rules, snakemake_output  # noqa: E402
 
 
 MINING_ONLY = {
@@ -45,7 +28,7 @@ def test_mining_only_config_of_the_base_runs_from_a_clean_results_folder(tmp_pat
     config = {**MINING_ONLY, "results_dir": str(tmp_path / "results")}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    out = snakemake("-c1", "--configfile", str(path))
+    out = snakemake_output("-c1", "--configfile", str(path))
     run = tmp_path / "results" / "mining_only"
     assert "'mlm_tlm' is not evaluated in this run" in out and "comparing with 'base'" in out
     with open(run / "mining" / "results.csv", encoding="utf-8") as handle:
@@ -74,7 +57,7 @@ def test_new_mining_set_reruns_mining_only_no_encoder(tmp_path):
                                                            "en": "resources/demo/parallel/demo.en"}}}
     after.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
-    summary = snakemake("--summary", "--quiet", "--configfile", str(before))
+    summary = snakemake_output("--summary", "--quiet", "--configfile", str(before))
     outputs = [line.split("\t", 1)[0] for line in summary.splitlines() if line.startswith(str(tmp_path))]
     assert any("/base_trimmed/scratch" in o for o in outputs) and any("/encoders/scratch/" in o for o in outputs)
     done = time.time()
@@ -82,15 +65,16 @@ def test_new_mining_set_reruns_mining_only_no_encoder(tmp_path):
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).touch()
         os.utime(output, (done, done))
-    assert "Nothing to be done" in snakemake("-n", "--configfile", str(before))
+    assert "Nothing to be done" in snakemake_output("-n", "--configfile", str(before))
 
     # Without run metadata Snakemake cannot see a changed input list, so force the evaluation
     # sets' own jobs: what reruns is exactly what depends on them.
-    plan = planned_rules(snakemake("--configfile", str(after), "--forcerun", "mining_corpus", "sentiment_split",
+    plan = planned_rules(snakemake_output("--configfile", str(after), "--forcerun", "mining_corpus", "mining_corpus_parallel", "sentiment_split",
                                    "--quiet", "rules", "-n"))
-    assert {"mining_corpus", "mining_embed", "mining_eval", "mining_results", "sentiment_split"} <= plan, plan
+    assert {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results",
+            "sentiment_split"} <= plan, plan
     encoder_rules = {"base_encoder", "base_trimmed", "entity_dictionary", "pretrain_mono", "pretrain_para",
                      "publish_encoder", "tag", "train_tagger", "prepare"}
     assert not plan & encoder_rules, plan
-    assert plan <= {"mining_corpus", "mining_embed", "mining_eval", "mining_results", "sentiment_split",
+    assert plan <= {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results", "sentiment_split",
                     "sentiment_train", "sentiment_results", "report", "all"}, plan

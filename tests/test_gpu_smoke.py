@@ -3,7 +3,6 @@ and its FLOP and MFU arithmetic."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from lemflow import smoke  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 
 
 def test_peaks_and_mfu():

@@ -17,7 +17,7 @@ from lemflow.config_checks import load_yaml_config, schema_problems, validate_sc
 from lemflow.masking import STRATEGIES, MaskingCollator, MaskingStrategy, needs_entities, untyped
 from lemflow.pretraining import MaskingSettings
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SCHEMA = REPO / "config" / "schema.yaml"
 
 
@@ -202,7 +202,7 @@ def test_toy_strategy_pretraining_step(toys, toy_schema, tmp_path, name, share):
     if not needs_entities(config["strategies"][name]["masking"]):
         for f in (tmp_path / "dictionary").rglob("*.jsonl"):
             f.unlink()  # not read without entities
-    settings = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0,
+    settings = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0, "freeze_embeddings": False,
                 "mono": {"max_steps": 2, "batch_size": 8, "learning_rate": 1e-3, "eval_every": 2}}
     out = tmp_path / "mono"
     load_pretrain_script().main([

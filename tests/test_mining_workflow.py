@@ -5,15 +5,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from test_embedding import make_tiny_encoder
+from conftest import run_snakemake, snakemake_output, tiny_encoder
+from test_embedding import WORDS
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SHARED_COMPARABLE = REPO.parent / "shared" / "data" / "comparable"
 
 WORDS_SI = ["ශ්\u200dරී", "ලංකා"]
@@ -54,7 +54,7 @@ def write_comparable(root):
 
 @pytest.fixture(scope="module")
 def encoder(tmp_path_factory):
-    return make_tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny")
+    return tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny", WORDS, layers=2)
 
 
 def test_scripts_chain(tmp_path, encoder):
@@ -70,7 +70,8 @@ def test_scripts_chain(tmp_path, encoder):
         "--settings", json.dumps({"batch_size": 4, "dtype": "float16"}), "--threads", 1)
     emb = np.load(tmp_path / "si.npy")
     assert emb.shape == (6, 32) and emb.dtype == np.float16
-    settings = {"k": 4, "candidates": "intersect", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto"}
+    settings = {"k": 4, "candidates": "intersect", "threshold": 1.0, "modes": ["global", "per_doc"], "index": "auto",
+                "approximate_above": 200000, "nlist": 0, "nprobe": 16, "seed": 0}
     evals = []
     for strategy in ("mlm_tlm", "lem"):
         out = tmp_path / strategy
@@ -149,20 +150,16 @@ def test_snakemake_mining_stage(tmp_path, encoder):
 
     shutil.copytree(encoder, out / "base" / "tiny")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
     # the base encoder is on disk; only the prepare and mining rules may run
-    cmd = [sys.executable, "-m", "snakemake", str(out / "mining/results.csv"), "--configfile",
-           str(tmp_path / "config.yaml"), "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_embed",
+    cmd = [out / "mining/results.csv", "--configfile", tmp_path / "config.yaml", "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_corpus_parallel", "mining_embed",
            "mining_eval", "mining_results"]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    run_snakemake(*cmd)
     table = list(csv.DictReader((out / "mining/results.csv").open(encoding="utf-8")))
     assert {(r["dataset"], r["strategy"]) for r in table} == {("News", "base"), ("prepared_test", "base")}
     assert {r["metric"] for r in table if r["dataset"] == "prepared_test"} == {"p_at_1", "xsim_error"}
     assert (out / "mining/tiny/base/si-en/embeddings/comparable/News.si.npy").exists()
     assert (out / "logs/mining_eval/tiny/base/si-en/comparable/News.log").exists()
-    again = subprocess.run(cmd + ["-n"], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
-    assert "Nothing to be done" in again.stdout + again.stderr
+    assert "Nothing to be done" in snakemake_output(*cmd, "-n")
 
 
 @pytest.mark.shared

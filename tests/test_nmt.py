@@ -11,6 +11,7 @@ import pytest
 
 from lemflow import nmt, nmt_eval
 from lemflow.errors import InputError
+from lemflow.results import RESULT_COLUMNS
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,7 @@ def test_results_table_rows_and_significance():
     rows, sig = nmt_eval.nmt_results(entries, {"si-en": {"name": "test", "refs": refs}},
                                 reference_strategy="mlm_tlm", n_samples=100, seed=1)
     assert {r["task"] for r in rows} == {"curation", "nmt"}
-    assert all(set(r) == set(nmt_eval.RESULT_COLUMNS) for r in rows)
+    assert all(set(r) == set(RESULT_COLUMNS) for r in rows)
     bleu = {(r["base"], r["strategy"]): r for r in rows if r["metric"] == "BLEU"}
     assert set(bleu) == {("b", "mlm_tlm"), ("b", "lem"), ("b", "random")}
     assert bleu[("b", "mlm_tlm")]["value"] == pytest.approx(100.0) and bleu[("b", "mlm_tlm")]["dataset"] == "test@top10"

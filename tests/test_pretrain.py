@@ -20,7 +20,7 @@ from lemflow.pretraining import (
     truncate_pair,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 WORDS_SI = ["ශ්\u200dරී", "ලංකා", "රජය", "කොළඹ", "ගුරුවරු", "පාසල", "ගියා", "ආවා", "අමාත්\u200dයාංශය", "වාර්තාව"]
 WORDS_EN = ["Sri", "Lanka", "government", "Colombo", "teachers", "school", "went", "came", "ministry", "report"]
 
@@ -120,7 +120,7 @@ def test_masked_only_loss_equals_full_loss(arch):
     assert torch.allclose(full, ours, atol=1e-5)
 
 
-SETTINGS = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0,
+SETTINGS = {"max_length": 32, "mlm_probability": 0.15, "precision": "fp32", "head_warmup_steps": 0, "freeze_embeddings": False,
             "mono": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "eval_every": 20, "patience": 3},
             "para": {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "patience": 2}}
 

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from lemflow.errors import InputError
+from lemflow.results import RESULT_COLUMNS
 from lemflow.report import (ReportSettings, aggregate, build_report, compare, comparison_table, questions_section,
                             read_paper, read_results, read_significance, walltime_table, welch_p)
 
-REPO = Path(__file__).resolve().parents[1]
-COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
+from conftest import REPO  # noqa: E402
+COLUMNS = RESULT_COLUMNS
 
 
 def write_csv(path: Path, rows, columns=COLUMNS, delimiter=","):
@@ -153,7 +154,8 @@ def test_build_report_tables_plots_and_sections(run, tmp_path):
                       ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"])
     out = tmp_path / "report"
     summary = build_report([sentiment, mining], root, out, {"run_name": "demo", "seed": 1}, ReportSettings(),
-                           paper_path=paper, tagging_json=tagging, repo=REPO)
+                           paper_path=paper, tagging_json=tagging, repo=REPO,
+                           pretraining_files=[root / "pretrain" / "scratch" / "lem" / "si-en" / "mono" / "metrics.json"])
     md = (out / "RESULTS.md").read_text(encoding="utf-8")
     assert "## At a glance" in md and "## sentiment" in md and "## mining" in md
     assert "▲ +0.1000" in md  # lem vs mlm_tlm on si-en macro-F1, Welch-significant
@@ -232,10 +234,14 @@ def test_sentence_space_and_neighbour_overlap(tmp_path):
         path = root / "mining" / "e5" / strategy / "si-en" / "embeddings" / "comparable" / "News.si.npy"
         path.parent.mkdir(parents=True)
         np.save(path, emb.astype(np.float32))
-    table = sentence_space_table(root).set_index("strategy")
+    files = sorted((root / "mining").rglob("*.npy"))
+    table = sentence_space_table(root, files).set_index("strategy")
     assert set(table.index) == {"lem", "mlm_tlm"}
     assert table.loc["lem", "mean_cosine_to_base"] > 0.99 > table.loc["mlm_tlm", "mean_cosine_to_base"]
     assert table.loc["lem", "knn10_overlap_with_base"] > table.loc["mlm_tlm", "knn10_overlap_with_base"]
+    # only declared files are read: an undeclared encoder, or an undeclared base, is left out
+    assert set(sentence_space_table(root, [f for f in files if "mlm_tlm" not in str(f)])["strategy"]) == {"lem"}
+    assert sentence_space_table(root, [f for f in files if "/base/" not in str(f)]).empty
 
 
 def test_ner_agreement_of_tagger_and_gold(tmp_path):
@@ -248,7 +254,8 @@ def test_ner_agreement_of_tagger_and_gold(tmp_path):
         path = root / folder / "si-en" / "train.si.jsonl"
         path.parent.mkdir(parents=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    row = ner_agreement_table(root).iloc[0]
+    row = ner_agreement_table([(root / "tags_gold" / "si-en" / "train.si.jsonl",
+                                root / "tags" / "si-en" / "train.si.jsonl")]).iloc[0]
     assert (row["pair"], row["split"], row["lang"]) == ("si-en", "train", "si")
     assert row["precision"] == 1.0 and row["recall"] == 0.5 and row["f1"] == pytest.approx(2 / 3)
 
@@ -463,3 +470,20 @@ def test_curation_and_nmt_pool_pre_training_seeds(tmp_path):
     se = paired_proportion_se(5, 1, 12)
     assert family["se"].iloc[0] == pytest.approx(se) and se == pytest.approx((6 - 16 / 12) ** 0.5 / 12)
     assert family["mdd"].iloc[0] == pytest.approx(minimum_detectable_difference(se, 0.05, 0.8))
+
+
+def test_results_writer_is_the_contract_the_report_reads(tmp_path):
+    """lemflow.results.write_results: the tidy columns in order, missing numbers empty, an unknown
+    key refused; read_results reads it back."""
+    from lemflow.results import write_results
+
+    path = tmp_path / "results.csv"
+    write_results(path, [{"task": "t", "dataset": "d", "pair": "si-en", "base": "b", "strategy": "s", "metric": "m",
+                          "value": 2, "ci_low": float("nan"), "ci_high": None, "seed": 0}])
+    assert path.read_text(encoding="utf-8").splitlines()[0] == ",".join(RESULT_COLUMNS)
+    frame = read_results([path])
+    assert frame.loc[0, "value"] == 2.0 and math.isnan(frame.loc[0, "ci_low"]) and math.isnan(frame.loc[0, "ci_high"])
+    with pytest.raises(ValueError):
+        write_results(tmp_path / "bad.csv", [{"task": "t", "unknown": 1}])
+    write_results(tmp_path / "extra.csv", [{"task": "t", "repeat": 3}], extra=("repeat",))
+    assert (tmp_path / "extra.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",seed,repeat")

@@ -2,25 +2,14 @@
 → results.csv → RESULTS.md with plots; a second run does nothing."""
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import yaml
 
-from test_sentiment import synthetic, tiny_encoder
+from conftest import tiny_encoder
+from test_sentiment import ENCODER, synthetic
 
-REPO = Path(__file__).resolve().parents[1]
-RULES = ["sentiment_split", "sentiment_train", "sentiment_results", "report"]
-
-
-def snakemake(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
-                          env=env, timeout=600)
-    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
+from conftest import REPO, run_snakemake  # noqa: E402
+RULES = ["prepare", "sentiment_split", "sentiment_train", "sentiment_results", "report"]  # prepare: its stats.json (warnings) is a report input
 
 
 def test_sentiment_and_report_rules(tmp_path):
@@ -51,11 +40,11 @@ def test_sentiment_and_report_rules(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     root = tmp_path / "results" / config["run_name"]
-    tiny_encoder(root / "base" / "tiny")
+    tiny_encoder(root / "base" / "tiny", **ENCODER)
 
     target = str(root / "report" / "RESULTS.md")
     args = ["--configfile", str(path), "-c1", "--rerun-triggers", "mtime", "--allowed-rules", *RULES, "--", target]
-    snakemake(*args)
+    run_snakemake(*args)
     info = json.loads((root / "sentiment" / "data" / "si-en" / "split.json").read_text(encoding="utf-8"))
     assert info["sizes"] == {"train": 48, "dev": 15, "test": 12} and info["test_source"] == "train_holdout_0.2"
     metrics = json.loads((root / "sentiment" / "tiny" / "base" / "si-en" / "seed13" / "metrics.json").read_text())
@@ -72,7 +61,7 @@ def test_sentiment_and_report_rules(tmp_path):
     assert (root / "benchmarks" / "report" / "report.tsv").exists()
     assert "sentiment_train" in md  # wall time section read the benchmarks
     assert "- command: `snakemake --configfile" in md
-    again = snakemake(*args[:-2], "-n", "--", target)
+    again = run_snakemake(*args[:-2], "-n", "--", target)
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
@@ -87,8 +76,6 @@ def test_missing_sentiment_file_stops_at_parse(tmp_path):
     config["sentiment"] = {"pairs": {"si-en": {"train": str(tmp_path / "nope.csv"), "dev": str(tmp_path / "dev.csv")}}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(path), "-n"], cwd=REPO,
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = run_snakemake("--configfile", path, "-n", check=False, timeout=300)
     assert proc.returncode != 0
     assert "nope.csv: file does not exist (config key sentiment.pairs.si-en.train)" in proc.stdout + proc.stderr

@@ -3,7 +3,6 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,35 +10,18 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import tiny_encoder
 from lemflow.errors import InputError
 from lemflow.sentiment import (class_weights, classification_metrics, fine_tune, prepare_splits, stratified_split,
                                stratified_subsample, summarize_seeds, tidy_rows)
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 SHARED_DATA = REPO.parent / "shared" / "data"
 WORDS = {"Positive": "good great nice love supiri".split(), "Negative": "bad awful hate naraka mokakda".split(),
          "Neutral": "movie film ok meh ela".split()}
-
-
-def tiny_encoder(path: Path) -> Path:
-    """A random 2-layer XLM-R masked LM with a word-level tokenizer over the test vocabulary."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaForMaskedLM
-
-    words = sorted({w for ws in WORDS.values() for w in ws})
-    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>", *words])}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                            unk_token="<unk>", mask_token="<mask>", cls_token="<s>", sep_token="</s>").save_pretrained(path)
-    config = XLMRobertaConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                              intermediate_size=64, max_position_embeddings=80, pad_token_id=1, bos_token_id=0,
-                              eos_token_id=2)
-    torch.manual_seed(0)
-    XLMRobertaForMaskedLM(config).save_pretrained(path)
-    return path
+# the tiny masked LM the sentiment tests fine-tune (conftest.tiny_encoder)
+ENCODER = dict(words=sorted({w for ws in WORDS.values() for w in ws}), layers=2, masked_lm=True, max_positions=80,
+               split_punctuation=True)
 
 
 def synthetic(n: int, seed: int) -> pd.DataFrame:
@@ -59,7 +41,7 @@ def synthetic(n: int, seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def encoder(tmp_path_factory):
     torch.set_num_threads(1)
-    return tiny_encoder(tmp_path_factory.mktemp("enc"))
+    return tiny_encoder(tmp_path_factory.mktemp("enc"), **ENCODER)
 
 
 # ------------------------------------------------------------------ splits

@@ -3,11 +3,7 @@ first-sub-word encoding with whole-word chunks, training with early stopping on 
 tagging, and the rules (train_ner_transformer -> tag -> tagger report) through Snakemake."""
 import csv
 import json
-import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,7 +11,7 @@ import yaml
 from lemflow import tagger_transformer as tt
 from lemflow.tagging import Annotated, bio_entities
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, run_snakemake  # noqa: E402
 NAMES = ["Kamal", "Nimal", "Saman", "Ravi", "Sunil", "Anura"]
 PLACES = ["Kandy", "Galle", "Colombo", "Jaffna", "Matara", "Badulla"]
 VERBS = ["lives", "works", "sleeps", "waits"]
@@ -191,11 +187,8 @@ def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "results" / config["run_name"]
     shutil.copytree(tiny_base, out / "base" / "tiny")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(path), "-c1",
-                           str(out / "tagging/ner_backends.csv"), str(out / "tags/si-en/train.en.jsonl")],
-                          cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_snakemake("--configfile", path, "-c1", out / "tagging/ner_backends.csv", out / "tags/si-en/train.en.jsonl",
+                  timeout=300)
     assert (out / "tagging/transformer/joint/ner.json").exists()
     tags = [json.loads(x) for x in (out / "tags/si-en/train.en.jsonl").read_text(encoding="utf-8").splitlines()]
     # the transformer's NEs (PER/LOC), not the fallback's PROPN runs (MISC)

@@ -3,15 +3,11 @@ lexicon backend (si), tagger report, entity dictionaries for a local tokenizer; 
 does nothing and a changed annotation file retrains only that language's tagger."""
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, snakemake_output  # noqa: E402
 
 EN = ["Kamal lives in Kandy.", "Nimal visits Galle today.", "The river flows to Colombo.",
       "Saman reads a book.", "Ravi builds a house in Jaffna."]
@@ -60,11 +56,7 @@ def _tokenizer(path):
 
 
 def _snakemake(config, *targets):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(config), "-c1", *targets],
-                          cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return snakemake_output("--configfile", config, "-c1", *targets, timeout=300)
 
 
 def test_tagging_and_dictionary_rules(tmp_path):

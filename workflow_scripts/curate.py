@@ -47,19 +47,19 @@ def main(argv=None):
         import torch
 
         torch.manual_seed(args.seed)
-        embed = settings.get("embed", {})
+        embed = settings["embed"]  # the validated curation section (schema defaults)
         if args.select:  # prefix and layer chosen on development data
             with open(args.select, encoding="utf-8") as handle:
                 embed = {**embed, **json.load(handle)["chosen"]}
         prefix = encoder_prefix(args.model_dir, embed.get("prefix"))
         logging.info("scoring %d pairs with %s (prefix %r)", len(noisy_src), args.model_dir, prefix)
-        scores = score_pairs(args.model_dir, noisy_src, noisy_tgt, k=settings.get("k", 4),
-                             layer=embed.get("layer", -1), batch_size=embed.get("batch_size", 64),
-                             max_length=embed.get("max_length", 128), src_prefix=prefix, tgt_prefix=prefix,
-                             precision=embed.get("precision", "fp32"))
+        scores = score_pairs(args.model_dir, noisy_src, noisy_tgt, k=settings["k"],
+                             layer=embed["layer"], batch_size=embed["batch_size"],
+                             max_length=embed["max_length"], src_prefix=prefix, tgt_prefix=prefix,
+                             precision=embed["precision"])
         write_lines(out / "scores.txt", (f"{s:.6f}" for s in scores))
         selections = {n: top_n(scores, n) for n in sizes}
-        method = f"margin (k={settings.get('k', 4)}) with {args.model_dir}"
+        method = f"margin (k={settings['k']}) with {args.model_dir}"
 
     labelled = any(label != "unknown" for label in labels)
     report = {"method": method, "pairs": len(noisy_src), "sizes": {}}

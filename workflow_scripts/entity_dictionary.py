@@ -7,7 +7,8 @@ import argparse
 import json
 import logging
 
-from lemflow.dictionary import build_dictionary, write_dictionary
+from lemflow.dictionary import build_dictionary
+from lemflow.entities import write_dictionary
 from lemflow.io import read_lines_strict, write_json
 from lemflow.tagging import read_tags
 
@@ -32,9 +33,9 @@ def main(argv=None):
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     logging.info("tokenizer %s (%s, fast=%s)", args.tokenizer, type(tokenizer).__name__, tokenizer.is_fast)
-    stats = {"tokenizer": args.tokenizer, "verb_aux": bool(settings.get("verb_aux", False)), "files": {}}
+    stats = {"tokenizer": args.tokenizer, "verb_aux": bool(settings["verb_aux"]), "files": {}}
     for (lines, records), tags, out, name in zip(data, args.tags, args.outputs, args.names):
-        entries, file_stats = build_dictionary(tokenizer, lines, records, bool(settings.get("verb_aux", False)),
+        entries, file_stats = build_dictionary(tokenizer, lines, records, bool(settings["verb_aux"]),
                                                source=tags, progress=True)
         write_dictionary(out, entries)
         stats["files"][name] = file_stats

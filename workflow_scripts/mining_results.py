@@ -9,11 +9,10 @@ import argparse
 import json
 import logging
 
-import pandas as pd
-
-from lemflow.io import atomic_open, read_json
+from lemflow.io import read_json
 from lemflow.seeds import split_seeded
-from lemflow.mining_eval import RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, tabulate
+from lemflow.mining_eval import SIGNIFICANCE_COLUMNS, tabulate
+from lemflow.results import write_results, write_table
 
 
 def main(argv=None):
@@ -40,10 +39,8 @@ def main(argv=None):
         _, extra = tabulate(pair_of, seed=args.seed, samples=settings["bootstrap"]["samples"],
                             confidence=settings["bootstrap"]["confidence"], reference=comparison["reference"])
         significance += extra
-    with atomic_open(args.results) as handle:
-        pd.DataFrame(rows, columns=RESULT_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
-    with atomic_open(args.significance) as handle:
-        pd.DataFrame(significance, columns=SIGNIFICANCE_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
+    write_results(args.results, rows)
+    write_table(args.significance, SIGNIFICANCE_COLUMNS, significance)
     logging.info("%d result rows, %d significance rows from %d evaluations", len(rows), len(significance), len(evaluations))
 
 

@@ -48,7 +48,7 @@ def main(argv=None):
     def resolve(prefix):
         return model_prefix(args.model) if prefix is None else prefix
 
-    result = select(candidate_grid(settings.get("prefixes", [None]), settings.get("layers", [-1])), dev_sets,
+    result = select(candidate_grid(settings["prefixes"], settings["layers"]), dev_sets,
                     embed_fn, resolve)
     for row in result["candidates"]:
         logging.info("prefix %r layer %d: mean P@1 %.4f %s", row["prefix"], row["layer"], row["mean"], row["p_at_1"])

@@ -5,20 +5,13 @@ strategy and of each extra comparison's strategy vs its reference (R/nmt/signifi
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 
-from lemflow.io import atomic_open, read_json, read_lines_strict
-from lemflow.nmt_eval import RANDOM, RESULT_COLUMNS, SIGNIFICANCE_COLUMNS, nmt_results
+from lemflow.io import read_json, read_lines_strict
+from lemflow.nmt_eval import SIGNIFICANCE_COLUMNS, nmt_results
+from lemflow.results import write_results, write_table
 from lemflow.seeds import split_seeded
-
-
-def write_csv(path, columns, rows):
-    with atomic_open(path, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv=None):
@@ -36,8 +29,7 @@ def main(argv=None):
     settings = json.loads(args.settings)
     entries = []
     for item in json.loads(args.manifest):
-        base, strategy = (item["base"], item["strategy"]) if item["strategy"] != "random" else RANDOM
-        entries.append({"pair": item["pair"], "n": item["n"], "base": base, "strategy": strategy,
+        entries.append({"pair": item["pair"], "n": item["n"], "base": item["base"], "strategy": item["strategy"],
                         "selection": read_json(item["selection"]),
                         "scores": read_json(item["scores"]) if item.get("scores") else None,
                         "hyps": read_lines_strict(item["hyp"], allow_empty_file=True) if item.get("hyp") else None})
@@ -53,8 +45,8 @@ def main(argv=None):
         _, extra = nmt_results(pair_of, references, reference_strategy=comparison["reference"],
                                n_samples=settings["bootstrap_samples"], seed=args.seed)
         significance += extra
-    write_csv(args.results, RESULT_COLUMNS, rows)
-    write_csv(args.significance, SIGNIFICANCE_COLUMNS, significance)
+    write_results(args.results, rows)
+    write_table(args.significance, SIGNIFICANCE_COLUMNS, significance)
     logging.info("%d result rows, %d significance rows", len(rows), len(significance))
 
 

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
@@ -68,17 +67,18 @@ def main(argv=None):
 
     from transformers import AutoTokenizer
 
+    from lemflow.encoder_meta import read_meta
     from lemflow.io import write_json
     from lemflow.masking import needs_entities
     from lemflow.pretrain_data import build_examples, probe_pairs
     from lemflow.pretraining import MaskingSettings, StageSettings, train_stage, write_drift_tsv, write_loss_tsv
 
     settings = json.loads(args.settings)
-    args.max_length = int(settings.get("max_length", 128))
+    args.max_length = int(settings["max_length"])  # settings: the validated pretrain section (schema defaults)
     stage = StageSettings.from_dict(settings.get(args.stage))
     strategy = json.loads(args.strategy)
-    masking = MaskingSettings.from_strategy(strategy, settings.get("mlm_probability", 0.15))
-    freeze = bool(strategy.get("freeze_embeddings", settings.get("freeze_embeddings", False)))
+    masking = MaskingSettings.from_strategy(strategy, settings["mlm_probability"])
+    freeze = bool(strategy.get("freeze_embeddings", settings["freeze_embeddings"]))
     tokenizer = AutoTokenizer.from_pretrained(args.init)
     common = dict(stage=args.stage, pairs=args.pairs, data_root=args.data_root, dictionary_root=args.dictionary_root,
                   with_entities=needs_entities(masking.masking), max_length=args.max_length, seed=args.seed,
@@ -87,20 +87,19 @@ def main(argv=None):
     valid = build_examples(tokenizer, split="valid", max_examples=stage.max_valid_examples, **common)
     logging.info("%s stage: %d training and %d validation examples, masking %s", args.stage, len(train), len(valid),
                  masking)
-    meta_file = Path(args.init) / "lemflow_base.json"
-    fresh_head = meta_file.exists() and json.loads(meta_file.read_text()).get("fresh_mlm_head", False)
-    head_warmup = int(settings.get("head_warmup_steps", 100)) if fresh_head else 0
+    fresh_head = read_meta(args.init).get("fresh_mlm_head", False)
+    head_warmup = int(settings["head_warmup_steps"]) if fresh_head else 0
     drift = None
     if settings.get("drift") and args.drift_base:
         from lemflow.drift import DriftProbe
 
         d = settings["drift"]
-        src, tgt = probe_pairs(args.data_root, args.pairs[0], int(d.get("probe_pairs", 200)))
-        drift = (DriftProbe(args.drift_base, src, tgt, neighbours=int(d.get("neighbours", 10)), max_length=args.max_length,
-                            precision=settings.get("precision", "fp32")), int(d.get("every", 100)))
+        src, tgt = probe_pairs(args.data_root, args.pairs[0], int(d["probe_pairs"]))
+        drift = (DriftProbe(args.drift_base, src, tgt, neighbours=int(d["neighbours"]), max_length=args.max_length,
+                            precision=settings["precision"]), int(d["every"]))
     metrics = train_stage(
         init_model=args.init, train_examples=train, valid_examples=valid, masking=masking, stage=stage,
-        out_dir=args.out, work_dir=args.work, seed=args.seed, precision=settings.get("precision", "fp32"),
+        out_dir=args.out, work_dir=args.work, seed=args.seed, precision=settings["precision"],
         head_warmup_steps=head_warmup, freeze_embeddings=freeze, drift=drift,
         tag={**json.loads(args.tag), "stage": args.stage},
     )

@@ -17,11 +17,9 @@ from pathlib import Path
 
 from lemflow.io import atomic_open, read_json, write_json
 from lemflow.readers import read_sentiment_csv
+from lemflow.results import REPEAT, write_results, write_table
 from lemflow.sentiment import fine_tune, mcnemar_rows, prepare_splits, probe, tidy_rows
 
-# seed: the pre-training seed index; repeat: the fine-tuning/probe seed (lemflow.sentiment.tidy_rows)
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed",
-                  "repeat"]
 
 
 def cmd_split(args):
@@ -75,20 +73,14 @@ def cmd_collect(args):
         metrics = read_json(path)
         rows.extend(tidy_rows(metrics, pair=metrics["pair"], base=metrics["base"], strategy=metrics["strategy"],
                               dataset=args.dataset.get(metrics["pair"], "codemixed")))
-    with atomic_open(args.output, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_results(args.output, rows, extra=(REPEAT,))  # seed: pre-training seed index; repeat: probe/fine-tuning seed
     if args.significance:
         runs = [read_json(path) for path in args.metrics]
         significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
         columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
                    "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs",
                    "seeds", "reference_seeds", "se"]
-        with atomic_open(args.significance, newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(significance)
+        write_table(args.significance, columns, significance)
         logging.info("%d McNemar rows (probe runs) against %s", len(significance), args.reference)
     logging.info("%d rows from %d runs", len(rows), len(args.metrics))
 
@@ -121,7 +113,7 @@ def main(argv=None):
     p.add_argument("--output", required=True)
     p.add_argument("--significance", default=None,
                    help="CSV of exact McNemar tests (probe runs, which keep test predictions) against --reference")
-    p.add_argument("--reference", default="mlm_tlm", help="strategy every other strategy is tested against")
+    p.add_argument("--reference", required=True, help="strategy every other strategy is tested against (report.baseline)")
     p.add_argument("metrics", nargs="*", help="metrics.json files (none: a table with its header only)")
     p.set_defaults(func=cmd_collect)
 

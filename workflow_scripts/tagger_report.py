@@ -10,16 +10,15 @@ the prepared lines the tags are made of; the NER training data may overlap them)
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import time
 from collections import defaultdict
 
-from lemflow.io import atomic_open, read_json, read_lines_strict, write_json
+from lemflow.io import read_json, read_lines_strict, write_json
+from lemflow.results import write_results, write_table
 from lemflow.tagger_stanza import load_tagger, read_annotated
 from lemflow.tagging import GoldIndex, complete, evaluate_tagger, ner_scores, to_bio
 
-COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 METRICS = ["upos_accuracy", "ner_precision", "ner_recall", "ner_f1"]
 COMPARISON = ["language", "ner_backend", "used_for_tags", "heldout_sentences", "heldout_gold_entities",
               "heldout_precision", "heldout_recall", "heldout_f1", "corpus_sentences", "corpus_gold_entities",
@@ -148,15 +147,9 @@ def main(argv=None):
                          "seed": ""})
         report[lang] = entry
     write_json(args.json, report)
-    with atomic_open(args.csv, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_results(args.csv, rows)
     if args.comparison:
-        with atomic_open(args.comparison, newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COMPARISON)
-            writer.writeheader()
-            writer.writerows(comparison)
+        write_table(args.comparison, COMPARISON, comparison)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def curation_selections(pair):
 def pool_split():
     """The prepared split the noisy curation pool is made from: `pool` (data.prepare.pool_fraction:
     pairs no encoder saw in pre-training). None without one."""
-    return "pool" if float(config["data"]["prepare"].get("pool_fraction", 0)) > 0 else None
+    return "pool" if float(config["data"]["prepare"]["pool_fraction"]) > 0 else None
 
 
 def third_language_files(src, tgt):
@@ -50,7 +50,7 @@ def noisy_inputs(wildcards):
         raise InputError("config curation", f"the noisy pool of {pair} would be pre-training data (leakage): set "
                          "data.prepare.pool_fraction (pairs held out from pre-training) or curation.noisy."
                          f"{pair} (a corpus by path)")
-    third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"].get("third_language", True) else []
+    third = third_language_files(wildcards.src, wildcards.tgt) if CURATION["noise"]["third_language"] else []
     return {"clean": [f"{R}/data/{pair}/{pool_split()}.{wildcards.src}", f"{R}/data/{pair}/{pool_split()}.{wildcards.tgt}"],
             "third": third}
 

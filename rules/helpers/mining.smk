@@ -37,7 +37,7 @@ def mining_corpus_source(wildcards):
 def extra_comparisons():
     """report.comparisons as [{strategy, reference}] (the question text is the report's)."""
     return [{"strategy": c["strategy"], "reference": c["reference"]}
-            for c in (config.get("report") or {}).get("comparisons", [])]
+            for c in config["report"]["comparisons"]]
 
 
 def mining_corpus_sample_args(wildcards):
@@ -60,6 +60,17 @@ def mining_embeddings(w):
     lang1, lang2 = pair_langs(w.pair)
     stem = f"{R}/mining/{w.base}/{w.strategy}/{w.pair}/embeddings/{w.kind}/{w.dataset}"
     return {"emb1": f"{stem}.{lang1}.npy", "emb2": f"{stem}.{lang2}.npy"}
+
+
+def mining_corpus_files(w):
+    """The evaluation set's files that mining_eval reads: both sides' text, meta.json and, for a
+    comparable set, the sentence ids and the gold pairs."""
+    lang1, lang2 = pair_langs(w.pair)
+    folder = f"{R}/mining/corpora/{w.pair}/{w.kind}/{w.dataset}"
+    files = {"text1": f"{folder}/{lang1}.txt", "text2": f"{folder}/{lang2}.txt", "corpus": f"{folder}/meta.json"}
+    if w.kind == "comparable":
+        files.update(ids1=f"{folder}/{lang1}.ids", ids2=f"{folder}/{lang2}.ids", gold=f"{folder}/gold.tsv")
+    return files
 
 
 def embedding_select_settings():

@@ -22,7 +22,7 @@ def base_train_files(wildcards):
 
 
 def trims_vocab(base):
-    return bool(base_settings(base).get("trim_vocab", False))
+    return bool(base_settings(base)["trim_vocab"])
 
 
 def training_base(base):
@@ -50,11 +50,11 @@ def training_pairs(wildcards):
 def uses_entities(strategy):
     from lemflow.masking import needs_entities  # the masking registry (imports no torch)
 
-    return needs_entities(strategy_settings(strategy).get("masking", "random"))
+    return needs_entities(strategy_settings(strategy)["masking"])
 
 
 def mono_source():
-    return PRETRAIN.get("mono_source", "dependent")
+    return PRETRAIN["mono_source"]
 
 
 def uses_gold_tags(strategy):
@@ -73,8 +73,8 @@ def separate_head_stage(base):
 
 
 def head_stage_settings():
-    return {"max_length": PRETRAIN.get("max_length", 128), "head": PRETRAIN.get("head", {}),
-            "mlm_probability": PRETRAIN.get("mlm_probability", 0.15), "precision": PRETRAIN.get("precision", "fp32")}
+    return {"max_length": PRETRAIN["max_length"], "head": PRETRAIN.get("head", {}),
+            "mlm_probability": PRETRAIN["mlm_probability"], "precision": PRETRAIN["precision"]}
 
 
 def head_lem_strategy():

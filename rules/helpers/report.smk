@@ -1,8 +1,7 @@
 # Helpers of the report stage (rules/report.smk includes this file before its rules):
 # input functions, settings and its final targets.
 def report_stages():
-    stages = (config.get("report") or {}).get("stages", REPORT_STAGES)
-    return [stage for stage in REPORT_STAGES if stage in stages]
+    return [stage for stage in REPORT_STAGES if stage in config["report"]["stages"]]
 
 
 def _stage_targets():
@@ -20,8 +19,8 @@ def _stage_files(name):
 
 def report_settings():
     """config.report, with the baseline falling back to what this run evaluates (a warning)."""
-    settings = dict(config.get("report") or {})
-    configured = settings.get("baseline", "mlm_tlm")
+    settings = dict(config["report"])
+    configured = settings["baseline"]
     evaluated = [s for pair in PAIRS for _, s in evaluated_encoders(pair)]
     baseline = reference_strategy(configured, evaluated, "report.baseline")
     if baseline != configured:
@@ -39,6 +38,44 @@ def pretraining_report_files():
     for base, index in sorted(heads):
         files += [f"{R}/pretrain/{base}/head/s{index}/{name}" for name in ("metrics.json", "loss.tsv")]
     return files
+
+
+def _reported(stage):
+    """Whether a stage takes part in this run's report (see _stage_targets)."""
+    return f"{R}/{stage}/results.csv" in _stage_files("results.csv")
+
+
+def embedding_report_files():
+    """Every evaluated encoder's mining embeddings (the report compares each trained encoder's
+    sentence space with its base's)."""
+    if not _reported("mining"):
+        return []
+    return [f"{R}/mining/{base}/{strategy}/{pair}/embeddings/{kind}/{dataset}.{lang}.npy"
+            for pair in PAIRS for kind, dataset in mining_sets(pair)
+            for base, strategy in evaluated_encoders(pair, "mining") for lang in pair_langs(pair)]
+
+
+def tag_report_files(folder):
+    """R/<folder>/{pair}/{split}.{lang}.jsonl of every corpus side, for folder "tags" and
+    "tags_gold", in the same order, when a strategy masks gold NEs (the report compares the
+    tagger's NEs with the gold ones); else none."""
+    if not (tagging_configured() and gold_tags_needed()):
+        return []
+    return [f"{R}/{folder}/{pair}/{split}.{lang}.jsonl" for pair in PAIRS for split in TAG_SPLITS
+            for lang in pair_langs(pair)]
+
+
+def selection_report_files():
+    """The embedding prefix/layer choice of every base (mining.embedding.select)."""
+    return mining_select_targets() if _reported("mining") else []
+
+
+def mining_meta_report_files():
+    """meta.json of every comparable mining set (gold lines skipped by mining.skip_bad_gold)."""
+    if not _reported("mining"):
+        return []
+    return [f"{R}/mining/corpora/{pair}/{kind}/{dataset}/meta.json"
+            for pair in PAIRS for kind, dataset in mining_sets(pair) if kind == "comparable"]
 
 
 @register_targets

@@ -9,8 +9,9 @@ def sentiment_pairs():
 
 
 def sentiment_seeds():
-    """Seeds of the fine-tuning runs: the run's seed, seed + 1, ... (`sentiment.seeds` of them)."""
-    return [SEED + i for i in range(int(sentiment_config().get("seeds", 3)))]
+    """Seeds of the fine-tuning runs: the run's seed, seed + 1, ... (`sentiment.seeds` of them; none
+    without a sentiment section)."""
+    return [SEED + i for i in range(int(sentiment_config()["seeds"]))] if sentiment_config() else []
 
 
 def sentiment_metrics_files(pair=None):

@@ -36,7 +36,7 @@ def ner_transformer_model(lang):
     """[the transformer NER directory of a language] (one joint model or one per language), or []."""
     if ner_backend(lang) != "transformer":
         return []
-    return [f"{R}/tagging/transformer/{'joint' if TAGGING.get('transformer', {}).get('joint', True) else lang}"]
+    return [f"{R}/tagging/transformer/{'joint' if NER_TRANSFORMER['joint'] else lang}"]
 
 
 def ner_group_langs(group):
@@ -46,7 +46,7 @@ def ner_group_langs(group):
 def ner_transformer_inputs(wildcards):
     from types import SimpleNamespace
 
-    base = TAGGING.get("transformer", {}).get("base")
+    base = NER_TRANSFORMER.get("base")
     if base not in config.get("base_encoders", {}):
         raise ValueError(f"config: tagging.transformer.base must name one of base_encoders "
                          f"({sorted(config.get('base_encoders', {}))}), got {base!r}")

@@ -14,10 +14,10 @@ pre-training to warm the head up first (body frozen).
 """
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
+from .encoder_meta import META_FILE, write_meta
 from .errors import InputError
 from .io import atomic_path, read_lines_strict, scratch_dir
 
@@ -121,11 +121,9 @@ def copy_local(path: str | Path, out_dir: str | Path) -> None:
     AutoTokenizer.from_pretrained(path, local_files_only=True)
     with atomic_path(out_dir) as tmp:
         shutil.copytree(path, tmp)
-        meta_path = tmp / "lemflow_base.json"
-        if not meta_path.exists():
-            meta = {"source": "path", "path": str(path.resolve()), "model_type": config.model_type,
-                    "fresh_mlm_head": False}
-            meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if not (tmp / META_FILE).exists():
+            write_meta(tmp, {"source": "path", "path": str(path.resolve()), "model_type": config.model_type,
+                             "fresh_mlm_head": False})
         if not (tmp / "model_card.md").exists():
             (tmp / "model_card.md").write_text(f"# Base encoder copied from {path.resolve()}\n", encoding="utf-8")
 
@@ -136,7 +134,7 @@ def _save(model, tokenizer, out_dir, card: str, meta: dict) -> None:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "model_card.md").write_text(card, encoding="utf-8")
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
 
 
 def read_texts(files: list[str | Path]) -> list[str]:

@@ -15,15 +15,13 @@ entity span, so LEM never spends an entity's masked sub-word on it.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 from typing import Iterable, Sequence
 
+from .entities import ENTITY_TYPES
 from .prepare import normalise_text
 from .tagging import bio_entities
 
-TYPES = ("NE", "NOUN", "VERB")
 BOUNDARY = "\u2581"
 
 
@@ -147,7 +145,7 @@ def sentence_entry(tokenizer, line: str, record: dict, verb_aux: bool = False,
             span = [min(tokens), max(tokens) + 1, kind]
             if span not in spans:
                 spans.append(span)
-    spans.sort(key=lambda s: (s[0], s[1], TYPES.index(s[2])))
+    spans.sort(key=lambda s: (s[0], s[1], ENTITY_TYPES.index(s[2])))
     return {"ids": ids, "spans": spans}, sum(c is None for c in chars)
 
 
@@ -183,33 +181,19 @@ def dictionary_stats(entries: Sequence[dict]) -> dict:
     inside_any = 0
     empty = 0
     for entry in entries:
-        covered = {kind: set() for kind in TYPES}
+        covered = {kind: set() for kind in ENTITY_TYPES}
         for start, end, kind in entry["spans"]:
             counts[kind] += 1
             covered[kind].update(range(start, end))
-        for kind in TYPES:
+        for kind in ENTITY_TYPES:
             inside[kind] += len(covered[kind])
         inside_any += len(set().union(*covered.values()))
         empty += not entry["spans"]
     return {
         "sentences": n,
         "tokens": tokens,
-        "entities_per_sentence": {k: (counts[k] / n if n else 0.0) for k in TYPES},
-        "token_share": {k: (inside[k] / tokens if tokens else 0.0) for k in TYPES},
+        "entities_per_sentence": {k: (counts[k] / n if n else 0.0) for k in ENTITY_TYPES},
+        "token_share": {k: (inside[k] / tokens if tokens else 0.0) for k in ENTITY_TYPES},
         "token_share_any": inside_any / tokens if tokens else 0.0,
         "sentences_without_entities": empty,
     }
-
-
-def write_dictionary(path: str | Path, entries: Iterable[dict]) -> None:
-    from .io import atomic_open
-
-    with atomic_open(path) as handle:
-        for entry in entries:
-            handle.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
-            handle.write("\n")
-
-
-def read_dictionary(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

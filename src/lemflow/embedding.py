@@ -42,13 +42,9 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
 def model_prefix(model_dir: str | Path) -> str:
     """The sentence prefix a base encoder asks for in its ``lemflow_base.json``
     (``{"embedding": {"prefix": "query: "}}`` for E5), else ""."""
-    import json
+    from .encoder_meta import read_meta
 
-    meta = Path(model_dir) / "lemflow_base.json"
-    if not meta.exists():
-        return ""
-    with open(meta, encoding="utf-8") as handle:
-        return str(json.load(handle).get("embedding", {}).get("prefix", "") or "")
+    return str(read_meta(model_dir).get("embedding", {}).get("prefix", "") or "")
 
 
 def load_encoder(model_dir: str | Path):

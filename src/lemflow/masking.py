@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .entities import ENTITY_TYPES
+
 
 class _TorchOnFirstUse:
     """Stands for the torch module until first used, then replaces itself with it."""
@@ -36,7 +38,6 @@ class _TorchOnFirstUse:
 
 torch = _TorchOnFirstUse()
 
-ENTITY_TYPES = ("NE", "NOUN", "VERB")
 TYPE_ID = {name: i for i, name in enumerate(ENTITY_TYPES)}
 
 

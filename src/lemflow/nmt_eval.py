@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from .plan import RANDOM_SYSTEM
 from .errors import InputError
 
 EMPTY_METRIC = "empty_hypotheses"  # share of empty translations per system (lower is better)
@@ -103,13 +104,12 @@ def paired_bootstrap(baseline: tuple[str, Sequence[str]], systems: list[tuple[st
 
 
 # ------------------------------------------------------------------ results table
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
 # seeds/reference_seeds: pre-training seeds in a test; se: of the difference (McNemar rows); pretrain_seed: set on a test of one pre-training
 # seed of strategies that have several (the report compares those by their seeds, lemflow.report)
 SIGNIFICANCE_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value",
                         "reference_value", "difference", "ci_low", "ci_high", "p_value", "significant", "seed",
                         "mcnemar_p", "seeds", "reference_seeds", "se", "pretrain_seed"]
-RANDOM = ("none", "random")  # (base, strategy) of the random-N baseline before it is paired with bases
+RANDOM = RANDOM_SYSTEM  # (base, strategy) of the random-N baseline before it is paired with bases
 
 
 def _baseline_for(system: tuple[str, str], systems, reference: str):

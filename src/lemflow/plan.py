@@ -11,6 +11,8 @@ from __future__ import annotations
 from lemflow.seeds import seeded_name, split_seeded
 
 UNTOUCHED = "base"  # the strategy name of an untouched base encoder
+RANDOM_BASELINE = "random"  # the random-N curation baseline: its selection id (R/curation/random) and strategy name
+RANDOM_SYSTEM = ("none", RANDOM_BASELINE)  # its (base, strategy) in the NMT manifest, before it is paired with bases
 STAGE_SECTIONS = ("head", "mono", "para", "seeds")  # pretrain keys that are not shared by every stage
 
 
@@ -116,7 +118,7 @@ def curation_selections(config: dict, pair: str) -> list[str]:
     """Selection ids under R/curation/ and R/nmt/: '<base>/<strategy>' per encoder, 'random'."""
     selections = [f"{base}/{strategy}" for base, strategy in curation_encoders(config, pair)]
     if (config.get("curation") or {}).get("random_baseline", True):
-        selections.append("random")
+        selections.append(RANDOM_BASELINE)
     return selections
 
 
@@ -129,8 +131,8 @@ def nmt_manifest(config: dict, root: str) -> list[dict]:
         tgt = pair.split("-")[1]
         for selection in curation_selections(config, pair):
             base, _, strategy = selection.partition("/")
-            if selection == "random":
-                base, strategy = "none", "random"
+            if selection == RANDOM_BASELINE:
+                base, strategy = RANDOM_SYSTEM
             for n in curation_sizes(config):
                 run = f"{root}/nmt/{selection}/{pair}/top{n}"
                 entries.append({"pair": pair, "n": n, "base": base, "strategy": strategy,
@@ -177,8 +179,8 @@ def plan_problems(config: dict) -> list[str]:
     for pair in curation.get("pairs") or []:
         if pair not in configured_pairs:
             problems.append(f"config key curation.pairs: {pair} is not a configured pair (data.pairs: {configured_pairs})")
-    if "random" in (curation.get("strategies") or []):
-        problems.append("config key curation.strategies: 'random' is the random baseline (curation.random_baseline)")
+    if RANDOM_BASELINE in (curation.get("strategies") or []):
+        problems.append(f"config key curation.strategies: {RANDOM_BASELINE!r} is the random baseline (curation.random_baseline)")
     tagging = config.get("tagging") or {}
     if any((spec or {}).get("ner_backend") == "transformer" for spec in (tagging.get("languages") or {}).values()):
         base = (tagging.get("transformer") or {}).get("base")

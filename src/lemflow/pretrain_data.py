@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from .io import read_lines_strict
-from .pretraining import mono_example, mono_rows, pair_example, read_dictionary, special_layout, subsample, tokenize_lines
+from .entities import read_dictionary
+from .pretraining import mono_example, mono_rows, pair_example, special_layout, subsample, tokenize_lines
 
 
 def load_entries(tokenizer, with_entities: bool, dict_root, corpus: str, split: str, lang: str, text_file) -> list[dict]:

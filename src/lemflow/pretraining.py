@@ -18,7 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from transformers import Trainer, TrainerCallback
 
+from .encoder_meta import read_meta, write_meta
+from .entities import ENTITY_TYPES
 from .io import atomic_path, read_lines_strict, write_json
 from .masking import MaskingCollator
 from .rng_state import RecordingCollator, collator_rng_callback, has_rng_state, restore_collator_rng
@@ -54,7 +57,7 @@ class StageSettings:
 @dataclass
 class MaskingSettings:
     masking: str = "random"       # random (MLM/TLM) | lem
-    types: tuple = ("NE", "NOUN", "VERB")
+    types: tuple = ENTITY_TYPES
     k: int | None = 1             # None = whole entity
     top_up: bool = False
     mlm_probability: float = 0.15
@@ -64,7 +67,7 @@ class MaskingSettings:
         k = strategy.get("k", 1)
         return cls(
             masking=strategy.get("masking", "random"),
-            types=tuple(strategy.get("types", ("NE", "NOUN", "VERB"))),
+            types=tuple(strategy.get("types", ENTITY_TYPES)),
             k=None if k in ("all", None) else int(k),
             top_up=bool(strategy.get("top_up", False)),
             mlm_probability=float(strategy.get("mlm_probability", mlm_probability)),
@@ -139,10 +142,6 @@ def pair_example(layout, ids_a, spans_a, ids_b, spans_b, max_length: int) -> dic
         "input_ids": build_pair(layout, ids_a, ids_b),
         "spans": _clip_spans(spans_a, la, offset_a) + _clip_spans(spans_b, lb, offset_b),
     }
-
-
-def read_dictionary(path) -> list[dict]:
-    return [json.loads(line) for line in read_lines_strict(path, allow_empty_file=True)]
 
 
 def tokenize_lines(tokenizer, lines: list[str]) -> list[dict]:
@@ -235,6 +234,33 @@ def settings_digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+class HeadWarmup(TrainerCallback):
+    """The first ``steps`` optimiser steps update only the MLM head (body gradients dropped)."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+        if state.global_step < self.steps and model is not None:
+            for p in model.base_model.parameters():
+                p.grad = None
+            # A tied decoder is the body's word embedding: it stays frozen too.
+
+
+class MaskedOnlyTrainer(Trainer):
+    """A Trainer whose loss is the MLM loss on the masked positions only (masked_only_mlm_loss),
+    not rescaled for gradient accumulation by the Trainer."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.model_accepts_loss_kwargs = False
+        self.loss_is_scaled_for_ga = False
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss = masked_only_mlm_loss(model, inputs["input_ids"], inputs["attention_mask"], inputs["labels"])
+        return (loss, {}) if return_outputs else loss
+
+
 def train_stage(
     *,
     init_model: str | Path,
@@ -258,7 +284,7 @@ def train_stage(
     by :mod:`lemflow.device` (bf16 autocast also on a CPU that has bf16 instructions).
     ``freeze_embeddings`` keeps the word embeddings (and an MLM decoder tied to them) fixed;
     ``drift`` = (:class:`lemflow.drift.DriftProbe`, every) measures drift and dev P@1 during training."""
-    from transformers import AutoModelForMaskedLM, AutoTokenizer, EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, EarlyStoppingCallback, TrainingArguments
 
     from . import device as devices
 
@@ -329,28 +355,9 @@ def train_stage(
         save_only_model=False,
     )
 
-    class HeadWarmup(TrainerCallback):
-        """First ``head_warmup_steps`` optimiser steps update only the MLM head (body gradients dropped)."""
-
-        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
-            if state.global_step < head_warmup_steps and model is not None:
-                for p in model.base_model.parameters():
-                    p.grad = None
-                # A tied decoder is the body's word embedding: it stays frozen too.
-
-    class MaskedOnlyTrainer(Trainer):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, **kw)
-            self.model_accepts_loss_kwargs = False
-            self.loss_is_scaled_for_ga = False
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            loss = masked_only_mlm_loss(model, inputs["input_ids"], inputs["attention_mask"], inputs["labels"])
-            return (loss, {}) if return_outputs else loss
-
     callbacks = [EarlyStoppingCallback(early_stopping_patience=stage.patience), collator_rng_callback(collator)]
     if head_warmup_steps > 0:
-        callbacks.append(HeadWarmup())
+        callbacks.append(HeadWarmup(head_warmup_steps))
     drift_log = work_dir / "drift.jsonl"
     if drift:
         from .drift import drift_callback
@@ -411,10 +418,9 @@ def train_stage(
         tmp.mkdir(parents=True)
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        base_meta = Path(init_model) / "lemflow_base.json"
-        meta = json.loads(base_meta.read_text()) if base_meta.exists() else {}
+        meta = read_meta(init_model)
         meta.update({"fresh_mlm_head": False, "continued_from": str(init_model), **(tag or {})})
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
         write_json(tmp / "training_metrics.json", metrics)
     # The trainer's log history survives a resume (it is saved with every checkpoint).
     metrics["loss_rows"] = [

@@ -47,9 +47,8 @@ import pandas as pd
 
 from .errors import InputError
 from .nmt_eval import EMPTY_METRIC
+from .results import REPEAT, RESULT_COLUMNS
 
-RESULT_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "ci_low", "ci_high", "seed"]
-REPEAT = "repeat"  # optional column: a repeated run on one encoder (sentiment's fine-tuning/probe seed)
 KEY = ["task", "dataset", "pair", "base", "strategy", "metric"]
 PAPER_COLUMNS = ["task", "dataset", "pair", "base", "strategy", "metric", "value", "source"]
 LOWER_IS_BETTER = re.compile(r"error|xsim|loss|ter\b|perplexity|empty", re.IGNORECASE)
@@ -406,11 +405,11 @@ def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
     return md
 
 
-def embedding_selection_table(results_root: str | Path) -> pd.DataFrame:
-    """Every (prefix, layer) candidate's development P@1 per base (R/mining/select/<base>.json)
-    and which one was chosen."""
+def embedding_selection_table(files: Sequence[str | Path]) -> pd.DataFrame:
+    """Every (prefix, layer) candidate's development P@1 per base (the declared
+    R/mining/select/<base>.json files) and which one was chosen."""
     rows = []
-    for path in sorted((Path(results_root) / "mining" / "select").glob("*.json")):
+    for path in sorted(Path(f) for f in files):
         data = json.loads(path.read_text(encoding="utf-8"))
         for c in data["candidates"]:
             rows.append({"base": path.stem, "prefix": repr(c["prefix"]), "layer": c["layer"],
@@ -694,19 +693,17 @@ def tagging_table(report_json: str | Path | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def masking_table(results_root: str | Path, files: Sequence[str | Path] | None = None) -> pd.DataFrame:
-    """Scalar fields of every pre-training metrics.json (R/pretrain/{base}/{strategy}/{pair}/{stage}):
-    those in ``files`` (the report rule's declared inputs), else every one found below R."""
+def masking_table(results_root: str | Path, files: Sequence[str | Path]) -> pd.DataFrame:
+    """Scalar fields of the pre-training metrics.json files among ``files`` (the report rule's
+    declared inputs, R/pretrain/{base}/{strategy}/{pair}/{stage}/metrics.json)."""
     rows = []
     root = Path(results_root) / "pretrain"
-    paths = sorted(root.glob("**/metrics.json")) if files is None else \
-        sorted(Path(f) for f in files if Path(f).name == "metrics.json")
-    for path in paths:
+    for path in sorted(Path(f) for f in files if Path(f).name == "metrics.json"):
         try:
             parts = path.relative_to(root).parts[:-1]
         except ValueError:
             continue
-        if len(parts) != 4:  # base/strategy/pair/stage only, not files inside checkpoints
+        if len(parts) != 4:  # base/strategy/pair/stage only, not an MLM head's metrics
             continue
         ident = dict(zip(("base", "strategy", "pair", "stage"), parts))
         try:
@@ -735,26 +732,33 @@ def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     return float(np.mean([len(np.intersect1d(x, y, assume_unique=True)) / k for x, y in zip(first, second)]))
 
 
-def sentence_space_table(results_root: str | Path, max_rows: int = 2000, k: int = 10) -> pd.DataFrame:
+def sentence_space_table(results_root: str | Path, files: Sequence[str | Path], max_rows: int = 2000,
+                         k: int = 10) -> pd.DataFrame:
     """How far continual pre-training moved each encoder's sentence space from its untouched base,
     on the mining sets' sentences: mean cosine between the two embeddings of a sentence, and the
-    k-nearest-neighbour overlap (first ``max_rows`` sentences of each file)."""
+    k-nearest-neighbour overlap (first ``max_rows`` sentences of each file). ``files``: the
+    declared embeddings, R/mining/{base}/{strategy}/{pair}/embeddings/{kind}/{set}.{lang}.npy; a
+    trained encoder's file is compared with its base's (strategy ``base``) when that is declared too."""
     root = Path(results_root) / "mining"
+    declared = {Path(f) for f in files}
     rows = []
-    for path in sorted(root.glob("*/*/*/embeddings/*/*.npy")):
-        base, strategy, pair = path.relative_to(root).parts[:3]
-        if strategy == "base":
+    for path in sorted(declared):
+        try:
+            parts = path.relative_to(root).parts
+        except ValueError:
             continue
-        reference = root / base / "base" / pair / path.relative_to(root / base / strategy / pair)
-        if not reference.exists():
+        if len(parts) != 6 or parts[3] != "embeddings" or parts[1] == "base":
+            continue
+        base, strategy, pair = parts[:3]
+        reference = root.joinpath(base, "base", *parts[2:])
+        if reference not in declared:
             continue
         a = np.load(reference)[:max_rows].astype(np.float32)
         b = np.load(path)[:max_rows].astype(np.float32)
         if a.shape != b.shape:
             continue
         cos = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
-        rows.append({"base": base, "strategy": strategy, "pair": pair, "set": path.relative_to(root / base / strategy
-                                                                                                / pair).as_posix(),
+        rows.append({"base": base, "strategy": strategy, "pair": pair, "set": "/".join(parts[3:]),
                      "sentences": len(a), "mean_cosine_to_base": float(cos.mean()),
                      f"knn{k}_overlap_with_base": neighbour_overlap(a, b, k)})
     if not rows:
@@ -766,15 +770,13 @@ def sentence_space_table(results_root: str | Path, max_rows: int = 2000, k: int 
             .reset_index())
 
 
-def ner_agreement_table(results_root: str | Path) -> pd.DataFrame:
-    """Entity-level agreement of the tagger's NEs (R/tags) with the gold NEs (R/tags_gold) on the
-    same corpus sentences: precision/recall/F1 of predicted NE spans (type and extent)."""
-    root = Path(results_root)
+def ner_agreement_table(files: Sequence[tuple[str | Path, str | Path]]) -> pd.DataFrame:
+    """Entity-level agreement of the tagger's NEs with the gold NEs on the same corpus sentences:
+    precision/recall/F1 of predicted NE spans (type and extent). ``files``: (gold, predicted)
+    pairs of tag files, R/tags_gold/{pair}/{split}.{lang}.jsonl and R/tags/{pair}/{split}.{lang}.jsonl."""
     rows = []
-    for gold_path in sorted((root / "tags_gold").glob("*/*.jsonl")):
-        predicted_path = root / "tags" / gold_path.relative_to(root / "tags_gold")
-        if not predicted_path.exists():
-            continue
+    for gold_path, predicted_path in files:
+        gold_path = Path(gold_path)
         pair, name = gold_path.parent.name, gold_path.stem  # name: split.lang
         split, lang = name.rsplit(".", 1)
         tp = n_pred = n_gold = 0
@@ -810,25 +812,34 @@ def _bio_spans(tags: Sequence[str]) -> set:
 MASKING_KEYS = re.compile(r"mask|entit|top.?up|coverage|best|loss|epoch|step", re.IGNORECASE)
 
 
-def input_notes(results_root: str | Path) -> list[str]:
+def input_notes(results_root: str | Path, mining_meta: Sequence[str | Path] = (),
+                prepare_stats: Sequence[str | Path] = ()) -> list[str]:
     """Markdown lines on what this run skipped or changed in its input: gold lines skipped by
-    ``mining.skip_bad_gold`` (from the mining sets' meta.json) and prepare's warnings (stats.json)."""
+    ``mining.skip_bad_gold`` (the comparable mining sets' declared meta.json files) and prepare's
+    warnings (the declared R/data/{pair}/stats.json files)."""
     root = Path(results_root)
     notes = []
-    for meta_path in sorted(root.glob("mining/corpora/*/comparable/*/meta.json")):
+    for meta_path in sorted(Path(p) for p in mining_meta):
         skipped = json.loads(meta_path.read_text(encoding="utf-8")).get("skipped_gold") or []
         if skipped:
-            notes.append(f"- mining set `{meta_path.parent.relative_to(root).as_posix()}`: {len(skipped)} gold "
+            where = meta_path.parent.relative_to(root).as_posix() if meta_path.is_relative_to(root) \
+                else meta_path.parent.as_posix()
+            notes.append(f"- mining set `{where}`: {len(skipped)} gold "
                          f"line(s) skipped (`mining.skip_bad_gold`): "
                          + "; ".join(f"line {s['line']}: {s['problem']}" for s in skipped[:5]))
-    for stats_path in sorted(root.glob("data/*/stats.json")):
+    for stats_path in sorted(Path(p) for p in prepare_stats):
         for warning in json.loads(stats_path.read_text(encoding="utf-8")).get("warnings") or []:
             notes.append(f"- prepare `{stats_path.parent.name}`: {warning}")
     return (["## Input warnings", ""] + notes + [""]) if notes else []
 
 
 def walltime_table(results_root: str | Path, exclude: Sequence[str] = ("report",)) -> pd.DataFrame:
-    """Wall time per stage (rule) summed over its jobs, from Snakemake benchmark TSVs."""
+    """Wall time per stage (rule) summed over its jobs, from Snakemake benchmark TSVs.
+
+    The one input the report finds by a glob (R/benchmarks/**/*.tsv), not by declaration:
+    declaring them would make the report rule enumerate every job of the DAG (a second copy of
+    every rule's wildcards), and the report's own benchmark cannot be its input. Wall time is
+    a by-product, not a result; a stale file only misstates the time."""
     rows = []
     root = Path(results_root) / "benchmarks"
     for path in sorted(root.glob("**/*.tsv")):
@@ -1001,9 +1012,18 @@ def plot_walltime(walltime: pd.DataFrame, path: Path) -> None:
 def build_report(result_files: Sequence[str | Path], results_root: str | Path, out_dir: str | Path, config: dict,
                  settings: ReportSettings, paper_path: str | Path | None = None,
                  significance_files: Sequence[str | Path] = (), tagging_json: str | Path | None = None,
-                 repo: str | Path = ".", pretraining_files: Sequence[str | Path] | None = None) -> dict:
+                 repo: str | Path = ".", pretraining_files: Sequence[str | Path] = (),
+                 embedding_files: Sequence[str | Path] = (),
+                 tag_files: Sequence[tuple[str | Path, str | Path]] = (),
+                 selection_files: Sequence[str | Path] = (), mining_meta: Sequence[str | Path] = (),
+                 prepare_stats: Sequence[str | Path] = ()) -> dict:
     """Write RESULTS.md, tables/*.csv and plots/*.png under ``out_dir`` (which must be a fresh
-    directory: the caller renames it into place). Returns a summary dict."""
+    directory: the caller renames it into place). Returns a summary dict.
+
+    Every file read is passed in (the report rule's declared inputs, see rules/helpers/report.smk):
+    the pre-training metrics, the mining embeddings, (gold, predicted) tag files, the embedding
+    selections, the comparable sets' meta.json and prepare's stats.json. ``results_root`` only
+    names them relative to R, and is where the benchmark files are globbed (``walltime_table``)."""
     out_dir = Path(out_dir)
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     (out_dir / "plots").mkdir(parents=True, exist_ok=True)
@@ -1035,7 +1055,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
             glance_plots.append(name)
     tables = task_tables(table, settings)
     plots = list(glance_plots)
-    selection = embedding_selection_table(results_root)
+    selection = embedding_selection_table(selection_files)
     selection_md = []
     if not selection.empty:
         selection.to_csv(out_dir / "tables" / "embedding_selection.csv", index=False)
@@ -1050,8 +1070,8 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
 
     tagging = tagging_table(tagging_json)
     masking = masking_table(results_root, pretraining_files)
-    space = sentence_space_table(results_root)
-    agreement = ner_agreement_table(results_root)
+    space = sentence_space_table(results_root, embedding_files)
+    agreement = ner_agreement_table(tag_files)
     for name, frame in (("tagging", tagging), ("masking", masking), ("sentence_space", space),
                         ("ner_agreement", agreement)):
         if not frame.empty:
@@ -1082,7 +1102,7 @@ def build_report(result_files: Sequence[str | Path], results_root: str | Path, o
     stages = sorted(set(results["task"])) if len(results) else []
     md += [f"Result tables read: {', '.join(f'`{Path(f).as_posix()}`' for f in result_files) or 'none'}; "
            f"tasks: {', '.join(stages) or 'none'}.", ""]
-    md += input_notes(results_root)
+    md += input_notes(results_root, mining_meta, prepare_stats)
     current = None
     for task, dataset, metric, text in tables:
         if task != current:

@@ -163,7 +163,9 @@ def run(*, base: str, pair: str, tagged: dict, comparable: str, work: Path, stag
 
     tokenizer = AutoTokenizer.from_pretrained(work / "trimmed")
     config = AutoConfig.from_pretrained(work / "trimmed")
-    fresh_head = json.loads((work / "trimmed" / "lemflow_base.json").read_text()).get("fresh_mlm_head", False)
+    from .encoder_meta import read_meta
+
+    fresh_head = read_meta(work / "trimmed").get("fresh_mlm_head", False)
     examples = {stage: {split: stage_examples(tokenizer, chosen, stage, max_length, seed)
                         for split, chosen in (("train", train_pairs), ("valid", valid_pairs))}
                 for stage in ("mono", "para")}

@@ -30,6 +30,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .encoder_meta import META_FILE, read_meta, write_meta
 from .errors import InputError
 from .io import atomic_path, read_lines_strict, read_text_strict
 
@@ -209,10 +210,9 @@ def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[s
         for name in ("tokenizer_config.json", "special_tokens_map.json"):
             if (model_dir / name).exists():
                 shutil.copy(model_dir / name, tmp / name)
-        base_meta = model_dir / "lemflow_base.json"
-        meta = json.loads(base_meta.read_text(encoding="utf-8")) if base_meta.exists() else {}
+        meta = read_meta(model_dir)
         meta["vocab_trim"] = {k: v for k, v in stats.items() if k != "corpus_files"}
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
         card = model_dir / "model_card.md"
         card_text = card.read_text(encoding="utf-8") if card.exists() else f"# {model_dir.name}\n"
         card_text += (f"\n## Trimmed vocabulary\n\nTrimmed by `lemflow.vocab_trim` to the {len(keep)} pieces (of "
@@ -225,7 +225,7 @@ def trim_vocabulary(model_dir, corpus_files, out_dir, *, extra_texts: Sequence[s
 
 
 # --------------------------------------------------------------------------- train trimmed, publish full
-WEIGHT_FILES = ("config.json", "generation_config.json", "lemflow_base.json", "model_card.md", TRIM_MAP,
+WEIGHT_FILES = ("config.json", "generation_config.json", META_FILE, "model_card.md", TRIM_MAP,
                 "training_metrics.json")
 
 
@@ -292,8 +292,7 @@ def publish_full(trained_dir, full_dir, out_dir, *, trimmed_dir=None) -> dict:
         full.load_state_dict(state)
     full.tie_weights()
     full.eval()
-    meta_file = trained_dir / "lemflow_base.json"
-    meta = json.loads(read_text_strict(meta_file)) if meta_file.exists() else {}
+    meta = read_meta(trained_dir)
     summary = {"scattered_from_trim": True, "vocab_size": int(vocab_size), "trained_rows": int(len(keep)),
                "trimmed_from": str(trimmed_dir)}
     meta.pop("vocab_trim", None)
@@ -307,7 +306,7 @@ def publish_full(trained_dir, full_dir, out_dir, *, trimmed_dir=None) -> dict:
         for name in ("training_metrics.json",):
             if (trained_dir / name).exists():
                 shutil.copy(trained_dir / name, tmp / name)
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
         (tmp / "model_card.md").write_text(
             f"# Continually pre-trained encoder (lemflow)\n\nTrained on a vocabulary trimmed to {len(keep)} of "
             f"{vocab_size} pieces (the pre-training corpora's); published with the base's full vocabulary and "
