@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 from transformers import Trainer, TrainerCallback
+from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .encoder_meta import read_meta, write_meta
 from .entities import ENTITY_TYPES
@@ -247,14 +248,37 @@ class HeadWarmup(TrainerCallback):
             # A tied decoder is the body's word embedding: it stays frozen too.
 
 
+class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+    """The Trainer's length-grouped sampler with its order drawn from ``seed + epoch`` (the
+    Trainer calls ``set_epoch``), not from the global RNG at the start of each epoch: an epoch's
+    order is then the same after a resume as in an uninterrupted run."""
+
+    def __init__(self, *args, seed: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seed, self.epoch = int(seed), 0
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+        self.generator = torch.Generator().manual_seed(self.seed + self.epoch)
+
+
 class MaskedOnlyTrainer(Trainer):
     """A Trainer whose loss is the MLM loss on the masked positions only (masked_only_mlm_loss),
-    not rescaled for gradient accumulation by the Trainer."""
+    not rescaled for gradient accumulation by the Trainer; ``group_by_length`` batches come from
+    :class:`EpochSeededLengthGroupedSampler`."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.model_accepts_loss_kwargs = False
         self.loss_is_scaled_for_ga = False
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.args.train_sampling_strategy != "group_by_length":
+            return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        return EpochSeededLengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                               dataset=dataset, model_input_name="input_ids", seed=self.args.data_seed)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss = masked_only_mlm_loss(model, inputs["input_ids"], inputs["attention_mask"], inputs["labels"])
