@@ -85,3 +85,22 @@ def tiny_encoder(path, words, *, seed: int = 0, hidden: int = 32, layers: int = 
     (XLMRobertaForMaskedLM if masked_lm else XLMRobertaModel)(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+# A tiny scratch base (XLM-R architecture, SentencePiece tokenizer, tied MLM decoder) built from
+# these texts: the pre-training and MLM-head tests train on it.
+SCRATCH_TEXTS = [f"word{i % 17} token{i % 5} piece{i % 11} ශ්\u200dරී லங்கா" for i in range(300)]
+SCRATCH_SETTINGS = {"tokenizer": {"vocab_size": 80},
+                    "model": {"layers": 1, "hidden": 32, "heads": 2, "intermediate": 64, "max_length": 32}}
+
+
+@pytest.fixture(scope="session")
+def scratch_base(tmp_path_factory):
+    import torch
+
+    from lemflow.base_encoder import build_scratch
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("base") / "scratch"
+    build_scratch(SCRATCH_TEXTS, SCRATCH_SETTINGS, 3, out)
+    return out

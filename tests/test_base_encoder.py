@@ -9,16 +9,12 @@ from lemflow.errors import InputError
 from lemflow.masking import MaskingCollator
 from lemflow.pretraining import MaskingSettings, StageSettings, mono_example, special_layout, train_stage
 
-TEXTS = [f"word{i % 17} token{i % 5} piece{i % 11} ශ්\u200dරී லங்கா" for i in range(300)]
-SMALL = {"tokenizer": {"vocab_size": 80}, "model": {"layers": 1, "hidden": 32, "heads": 2, "intermediate": 64, "max_length": 32}}
+from conftest import SCRATCH_SETTINGS as SMALL, SCRATCH_TEXTS as TEXTS  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    torch.set_num_threads(1)
-    out = tmp_path_factory.mktemp("base") / "scratch"
-    build_scratch(TEXTS, SMALL, 3, out)
-    return out
+@pytest.fixture
+def scratch(scratch_base):
+    return scratch_base
 
 
 def test_scratch_base_layout_and_seeded_init(scratch, tmp_path):

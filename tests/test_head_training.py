@@ -6,23 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from lemflow.base_encoder import build_scratch
 from lemflow.drift import DriftProbe, knn_overlap, mean_cosine, p_at_1, read_drift_rows
 from lemflow.head_training import (HeadSettings, cache_features, draw_plan, head_loss, mask_draws,
                                    trainable_head_parameters, train_head)
 from lemflow.masking import MaskingCollator
 from lemflow.pretraining import MaskingSettings, StageSettings, _mlm_head, mono_example, special_layout, train_stage
 
-TEXTS = [f"word{i % 17} token{i % 5} piece{i % 11} name{i % 7} ශ්\u200dරී லங்கா" for i in range(300)]
-SMALL = {"tokenizer": {"vocab_size": 90}, "model": {"layers": 1, "hidden": 32, "heads": 2, "intermediate": 64, "max_length": 32}}
+from conftest import SCRATCH_TEXTS as TEXTS  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    torch.set_num_threads(1)
-    out = tmp_path_factory.mktemp("base") / "scratch"
-    build_scratch(TEXTS, SMALL, 3, out)
-    return out
+@pytest.fixture
+def scratch(scratch_base):
+    return scratch_base
 
 
 def examples_of(tok, texts):
