@@ -1,5 +1,5 @@
 # Stage: report — RESULTS.md, tables and plots from every evaluation stage this run configures
-# (see docs/architecture.md and src/lemflow/report.py). It reads the results.csv,
+# (see docs/architecture.md and src/lemflow/report/). It reads the results.csv,
 # significance.csv and tagging report.json that other stages register as final targets: a stage
 # the run leaves out is left out of the report too. Every file it reads is a declared input
 # (rules/helpers/report.smk), except the benchmark files of the wall-time table, which it globs
