@@ -487,3 +487,19 @@ def test_results_writer_is_the_contract_the_report_reads(tmp_path):
         write_results(tmp_path / "bad.csv", [{"task": "t", "unknown": 1}])
     write_results(tmp_path / "extra.csv", [{"task": "t", "repeat": 3}], extra=("repeat",))
     assert (tmp_path / "extra.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",seed,repeat")
+
+
+def test_package_interface_resolves_and_no_module_shadows_a_name():
+    """Every name of ``lemflow.report.__all__`` resolves (to no module), and no module of
+    the package is named like one of them (``import lemflow.report.x as m`` would then give the
+    function, and the package attribute would depend on import order)."""
+    import pkgutil
+    import types
+
+    import lemflow.report as report
+
+    modules = {m.name for m in pkgutil.iter_modules(report.__path__)}
+    assert {"build", "comparison", "tables", "plots", "analyses"} <= modules
+    assert not modules & set(report.__all__)
+    for name in report.__all__:
+        assert not isinstance(getattr(report, name), types.ModuleType), name
