@@ -4,8 +4,8 @@
 batch then holds sentences of similar length and is padded far less. This measures what that buys
 on the real corpus (multiNER sentences of a prepared pair, stage-1 examples): the same examples,
 the same number of optimisation steps, masked-only MLM loss under the configured autocast, the two
-orders taking turns (``--rounds``), each round from the same weights; tokens/s counts non-padding
-tokens, and the padding share is printed beside it.
+orders taking turns (``--rounds``), each round from the same weights, on a seeded random sample of
+each order's batches; tokens/s counts non-padding tokens, and the padding share is printed beside it.
 
     .venv/bin/python bench/pretrain_batching.py --model results/shared2/base_trimmed/e5 \\
         --data results/shared2/data/si-ta --steps 12 --rounds 2
@@ -24,7 +24,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def batches_in_order(lengths, batch_size, steps, grouped, seed):
-    """Index batches: a seeded random order, or the Trainer's length-grouped order (same seed)."""
+    """``steps`` index batches of one epoch: in a seeded random order, or in the Trainer's
+    length-grouped order (same seed). The batches are a seeded random sample of the epoch's
+    batches, not its first ones (a length-grouped epoch starts with its longest batch)."""
     import torch
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
@@ -33,7 +35,9 @@ def batches_in_order(lengths, batch_size, steps, grouped, seed):
         order = get_length_grouped_indices(lengths, batch_size, generator=generator)
     else:
         order = torch.randperm(len(lengths), generator=generator).tolist()
-    return [order[i:i + batch_size] for i in range(0, batch_size * steps, batch_size)]
+    batches = [order[i:i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+    picked = torch.randperm(len(batches), generator=torch.Generator().manual_seed(seed + 1))[:steps]
+    return [batches[i] for i in sorted(picked.tolist())]
 
 
 def main(argv=None):
