@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-from pathlib import Path
 
 import torch
 
@@ -93,6 +92,7 @@ def features(args) -> None:
 def train(args) -> None:
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
+    from lemflow.encoder_meta import read_meta, write_meta
     from lemflow.head_training import HeadSettings, train_head
     from lemflow.io import atomic_path, write_json, write_lines
 
@@ -112,11 +112,10 @@ def train(args) -> None:
         tmp.mkdir(parents=True)
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        meta_file = Path(args.init) / "lemflow_base.json"
-        meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+        meta = read_meta(args.init)
         meta.update({"fresh_mlm_head": False, "mlm_head": {"trained_by": "lemflow.head_training", "seed": args.seed,
                                                            "best_dev_loss": best["dev_loss"]}})
-        (tmp / "lemflow_base.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
     keys = ["epoch", "step", "train_loss", *[k for k in curve[0] if k.startswith("dev_loss")]]
     write_lines(args.loss, ["\t".join(keys)] + ["\t".join(str(row.get(k, "")) for k in keys) for row in curve])
     write_json(args.metrics, metrics)

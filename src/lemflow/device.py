@@ -116,7 +116,7 @@ class BestOnDev:
     best dev score so far (higher is better) and counts evaluations without improvement."""
 
     def __init__(self, patience: int):
-        self.patience, self.best, self.state, self.bad = int(patience), -1.0, None, 0
+        self.patience, self.best, self.state, self.bad = int(patience), float("-inf"), None, 0
 
     def update(self, score: float, model) -> bool:
         """Record one dev evaluation; True when ``score`` is a new best (the state is kept)."""

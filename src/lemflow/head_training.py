@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .device import BestOnDev
 from .pretraining import _mlm_head
 
 DRAW_KINDS = ("random", "lem")
@@ -138,8 +139,6 @@ def train_head(model, train: dict, valid: dict, settings: HeadSettings, seed: in
     """Train the MLM head of ``model`` on cached features, one row of the curve per epoch (epoch 0:
     before training); stops after ``patience`` epochs without a lower dev loss and leaves the
     head at its best epoch."""
-    import copy
-
     head = _mlm_head(model).float()
     head.train()
     params = trainable_head_parameters(model)
@@ -153,7 +152,9 @@ def train_head(model, train: dict, valid: dict, settings: HeadSettings, seed: in
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: max(0.0, 1.0 - step / (steps_per_epoch * settings.max_epochs)))
     curve = [{"epoch": 0, "step": 0, "train_loss": "", **dev_losses(head, valid)}]
-    best, best_state, bad, step = curve[0]["dev_loss"], copy.deepcopy(head.state_dict()), 0, 0
+    tracker = BestOnDev(settings.patience)  # on -dev loss: higher is better
+    tracker.update(-curve[0]["dev_loss"], head)
+    step = 0
     epochs = range(1, settings.max_epochs + 1)
     if progress:
         from tqdm import tqdm
@@ -175,13 +176,10 @@ def train_head(model, train: dict, valid: dict, settings: HeadSettings, seed: in
             step += 1
         row = {"epoch": epoch, "step": step, "train_loss": running / max(seen, 1), **dev_losses(head, valid)}
         curve.append(row)
-        if row["dev_loss"] < best:
-            best, best_state, bad = row["dev_loss"], copy.deepcopy(head.state_dict()), 0
-        else:
-            bad += 1
-            if bad >= settings.patience:
-                break
-    head.load_state_dict(best_state)
+        tracker.update(-row["dev_loss"], head)
+        if tracker.exhausted:
+            break
+    head.load_state_dict(tracker.state)
     for p in frozen:
         p.requires_grad_(True)
     head.eval()

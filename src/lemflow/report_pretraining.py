@@ -13,6 +13,7 @@ from typing import Sequence
 import pandas as pd
 
 from .errors import InputError
+from .report.markdown import frame_table
 from .seeds import split_seeded
 
 STAGE_FILES = ("metrics.json", "loss.tsv", "drift.tsv")
@@ -177,16 +178,6 @@ def plot_drift(curves: pd.DataFrame, path: Path) -> bool:
     return True
 
 
-def _md(frame: pd.DataFrame) -> str:
-    def cell(v):
-        if isinstance(v, float):
-            return "" if pd.isna(v) else f"{v:.4g}"
-        return "" if v is None else str(v)
-
-    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
-    return header + "\n" + "\n".join("| " + " | ".join(cell(v) for v in r) + " |" for r in frame.itertuples(index=False))
-
-
 def pretraining_section(files: Sequence[str | Path], results_root: str | Path, out_dir: str | Path) -> list[str]:
     """Markdown lines of the pre-training section; tables and plots written under ``out_dir``."""
     out_dir = Path(out_dir)
@@ -202,7 +193,7 @@ def pretraining_section(files: Sequence[str | Path], results_root: str | Path, o
         md += ["### The new MLM head", "",
                "Trained on cached hidden states of the frozen body (`lemflow.head_training`): every sentence "
                "masked several times, half by random and half by LEM masking; stopped on the dev loss "
-               "(epoch 0 = before training).", "", _md(heads), ""]
+               "(epoch 0 = before training).", "", frame_table(heads), ""]
         if plot_head_curves(head_rows, out_dir / "plots" / "mlm_head_curve.png"):
             md += ["![MLM head loss curve](plots/mlm_head_curve.png)", ""]
     if not stages.empty:
@@ -213,7 +204,7 @@ def pretraining_section(files: Sequence[str | Path], results_root: str | Path, o
                "Dev MLM loss on fixed masks at the start of the stage and of the kept (best) checkpoint; "
                "`mean_cosine` and `dev_p_at_1`: the kept model's drift from the base and cosine P@1 on the "
                "valid pairs. All fields: `tables/pretraining_stages.csv`.", "",
-               _md(stages[[c for c in shown if c in stages.columns]]), ""]
+               frame_table(stages[[c for c in shown if c in stages.columns]]), ""]
     if not drift.empty:
         drift.to_csv(out_dir / "tables" / "drift.csv", index=False)
         if plot_drift(drift, out_dir / "plots" / "drift.png"):
