@@ -193,6 +193,9 @@ def test_resume_after_kill(run_root, tmp_path, group_by_length):
         assert torch.equal(resumed[name], uninterrupted[name]), name
     rows = lambda name: [line.split("\t")[:4] for line in (tmp_path / name).read_text().splitlines()[1:]]
     assert rows("m.loss.tsv") == rows("u.loss.tsv")
+    # the starting dev loss survives the kill (kept in the work folder), so a resumed stage states it
+    straight_metrics = json.loads((tmp_path / "u.metrics.json").read_text())
+    assert metrics["initial_eval_loss"] == straight_metrics["initial_eval_loss"] is not None
 
 
 @pytest.mark.slow

@@ -214,6 +214,21 @@ def fixed_masks(collator: MaskingCollator, examples: list[dict], batch_size: int
     return out
 
 
+def initial_eval_loss(trainer, work_dir: Path) -> float:
+    """The dev loss of the stage's initial model, kept in ``work_dir`` so that a resumed stage
+    reports the same starting loss. The trainer still holds the initial weights here (a resume
+    loads the checkpoint inside ``train``), so a run that lacks the file measures it again; the
+    eval set has fixed masks, so that consumes no masking randomness."""
+    path = work_dir / "initial_eval.json"
+    if path.exists():
+        return json.loads(path.read_text())["eval_loss"]
+    loss = trainer.evaluate()["eval_loss"]
+    log.info("initial validation loss %.4f", loss)
+    if trainer.args.process_index == 0:
+        write_json(path, {"eval_loss": loss})
+    return loss
+
+
 def last_complete_checkpoint(work_dir: Path) -> str | None:
     """The newest checkpoint that was written completely; partial ones (a kill during a save)
     are removed. trainer_state.json is written after the weights and optimizer, the collator's
@@ -392,13 +407,10 @@ def train_stage(
         data_collator=collator, callbacks=callbacks,
     )
     resume = last_complete_checkpoint(work_dir)
-    initial = None
+    initial = initial_eval_loss(trainer, work_dir)
     if resume:
         log.info("resuming from %s", resume)
         restore_collator_rng(collator, resume, trainer.args.process_index)
-    else:
-        initial = trainer.evaluate()["eval_loss"]
-        log.info("initial validation loss %.4f", initial)
     started = time.perf_counter()
     collator.reset_stats()
     result = trainer.train(resume_from_checkpoint=resume)
