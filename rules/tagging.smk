@@ -1,5 +1,6 @@
 # Stage: tagging — per language a tagger directory (stanza POS/NER trained offline, official
-# stanza models, gold annotations or lexicons), POS+NER tags of every corpus side, and the
+# stanza models, gold annotations or lexicons), POS+NER tags of every corpus side (and their
+# gold-NE copies for `tags: gold` strategies, rule tag_gold), and the
 # tagger report on held-out annotations (see docs/architecture.md, src/lemflow/tagging.py).
 TAGGING = config["tagging"]  # the config check fills in the schema's defaults
 TAG_SPLITS = list(TAGGING["splits"])
@@ -68,8 +69,6 @@ rule tag:
         code=script_code("tag.py"),
     output:
         tags=expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
-        gold=expand(f"{R}/tags_gold/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True)
-        if gold_tags_needed() else [],
     params:
         ner_source=TAGGING["ner_source"],
     conda:
@@ -80,8 +79,30 @@ rule tag:
         benchpath("tag", "{pair}", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output.tags} --gold-outputs {output.gold} --ner-source {params.ner_source} "
+        "--outputs {output.tags} --ner-source {params.ner_source} "
         "--ner-model {input.ner} > {log} 2>&1"
+
+
+# The tags with the gold NEs in place of the tagger's (strategies with `tags: gold`), derived from
+# the tagger's tags: only runs that train such a strategy ask for R/tags_gold.
+rule tag_gold:
+    input:
+        texts=lambda w: [f"{R}/data/{w.pair}/{split}.{w.lang}" for split in TAG_SPLITS],
+        tags=expand(f"{R}/tags/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
+        model=f"{R}/tagging/models/{{lang}}",
+        script=script("tag_gold.py"),
+        code=script_code("tag_gold.py"),
+    output:
+        expand(f"{R}/tags_gold/{{pair}}/{{split}}.{{lang}}.jsonl", split=TAG_SPLITS, allow_missing=True),
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("tag_gold", "{pair}", "{lang}"),
+    benchmark:
+        benchpath("tag_gold", "{pair}", "{lang}")
+    shell:
+        "python {input.script} --model {input.model} --inputs {input.texts} --tags {input.tags} "
+        "--outputs {output} > {log} 2>&1"
 
 
 rule tag_mono:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Tag prepared text files (one sentence per line) with a language's tagger directory:
-one JSON object per line, {"words", "upos", "ner"} (BIO). With --gold-outputs, the same tags
-with the gold NE annotations (tagger backend gold) in place of the tagger's are written too.
+one JSON object per line, {"words", "upos", "ner"} (BIO). The gold-NE copies of these tags
+(strategies with `tags: gold`) come from tag_gold.py.
 With --ner-model, the NEs come from that transformer NER directory (train_ner_transformer)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import logging
 import time
 
-from lemflow.gold_tags import with_gold_ner, without_gold_ner
+from lemflow.gold_tags import without_gold_ner
 from lemflow.io import read_lines_strict
 from lemflow.tagger_stanza import load_tagger
 from lemflow.tagging import tag_lines, write_tags
@@ -27,14 +27,10 @@ def main(argv=None):
                              "predicted = the tagger's")
     parser.add_argument("--ner-model", nargs="*", default=[],
                         help="transformer NER directory (its NEs replace the tagger directory's); none = stanza's")
-    parser.add_argument("--gold-outputs", nargs="*", default=[],
-                        help="tags JSONL with gold NEs where present (one per input; needs a gold backend)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if len(args.inputs) != len(args.outputs):
         parser.error("--inputs and --outputs differ in length")
-    if args.gold_outputs and len(args.gold_outputs) != len(args.inputs):
-        parser.error("--inputs and --gold-outputs differ in length")
     inputs = {path: read_lines_strict(path, allow_empty_file=True) for path in args.inputs}  # validate all first
     if len(args.ner_model) > 1:
         parser.error("--ner-model takes at most one directory")
@@ -44,16 +40,11 @@ def main(argv=None):
 
         tagger = WithNER(tagger, TransformerNER(args.ner_model[0]))
         logging.info("NER: transformer %s", args.ner_model[0])
-    if args.gold_outputs and gold is None:
-        parser.error(f"--gold-outputs: the tagger {args.model} has no gold annotations (backend gold)")
     used_gold = without_gold_ner(gold) if gold is not None and args.ner_source == "predicted" else gold
-    for number, (path, out) in enumerate(zip(args.inputs, args.outputs)):
+    for path, out in zip(args.inputs, args.outputs):
         start = time.perf_counter()
         records, counts = tag_lines(inputs[path], tagger, used_gold, fallback, progress=True)
         write_tags(out, records)
-        if args.gold_outputs:
-            gold_records, counts["gold_ner_sentences"] = with_gold_ner(records, inputs[path], gold)
-            write_tags(args.gold_outputs[number], gold_records)
         seconds = time.perf_counter() - start
         logging.info("%s -> %s: %s (%.1f sentences/s)", path, out, json.dumps(counts),
                      len(records) / seconds if seconds else 0.0)

@@ -1,7 +1,7 @@
 # Helpers of the tagging stage (rules/tagging.smk includes this file before its rules):
 # input functions, settings and its final targets.
 def gold_tags_needed():
-    """Whether any trained strategy masks with gold NEs (then tagging also writes R/tags_gold)."""
+    """Whether any trained strategy masks with gold NEs (then rule tag_gold writes R/tags_gold)."""
     return plan.gold_tags_needed(config)
 
 

@@ -79,7 +79,7 @@ def uses_gold_tags(config: dict, strategy: str) -> bool:
 
 
 def gold_tags_needed(config: dict) -> bool:
-    """Whether any trained strategy masks with gold NEs (then tagging also writes R/tags_gold)."""
+    """Whether any trained strategy masks with gold NEs (then rule tag_gold writes R/tags_gold)."""
     return any(uses_gold_tags(config, strategy) for _, strategy, _ in trained_models(config))
 
 

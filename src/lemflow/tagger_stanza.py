@@ -210,11 +210,18 @@ class StanzaTagger:
         return upos, ner
 
 
+def load_gold_index(model_dir: str | Path) -> GoldIndex | None:
+    """The gold annotations of a tagger directory (backend gold), or None."""
+    model_dir = Path(model_dir)
+    info = read_json(model_dir / "backend.json")
+    return GoldIndex(read_annotated(model_dir / "gold.jsonl")) if info.get("gold") else None
+
+
 def load_tagger(model_dir: str | Path, lang: str):
     """(tagger, gold index or None, NER fallback) of a tagger directory."""
     model_dir = Path(model_dir)
     info = read_json(model_dir / "backend.json")
-    gold = GoldIndex(read_annotated(model_dir / "gold.jsonl")) if info.get("gold") else None
+    gold = load_gold_index(model_dir)
     if info.get("stanza_dir"):
         tagger = StanzaTagger(lang, info["stanza_dir"], None, None, official=True)
     elif info.get("pos_model") or info.get("ner_model"):
