@@ -93,6 +93,22 @@ def benchpath(rule_name, *parts):
     return f"{os.path.join(R, 'benchmarks', rule_name, *parts)}.tsv"
 
 
+def share_profile_settings(name, template):
+    """Rule `name`, one of a family generated in a loop (e.g. one per pair), takes the set-threads
+    and set-resources that the profile or command line gives `template`, so that profiles name the
+    family once. Snakemake applies a name's own settings when it defines the rule (those still win
+    here); this repeats that step with the family's."""
+    from snakemake.resources import Resource
+
+    settings = workflow.resource_settings
+    generated = workflow.get_rule(name)
+    threads = settings.overwrite_threads.get(template)
+    if threads is not None and name not in settings.overwrite_threads:
+        generated.resources["_cores"] = threads if isinstance(threads, Resource) else Resource("_cores", threads)
+    if template in settings.overwrite_resources and name not in settings.overwrite_resources:
+        generated.resources.update(settings.overwrite_resources[template])
+
+
 # Final targets: every stage file registers a function returning its end products.
 TARGET_FUNCTIONS = []
 

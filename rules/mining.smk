@@ -1,7 +1,7 @@
 # Stage: mining (see docs/architecture.md) — LASER-style bitext mining and its evaluation.
 #   mining_corpus        validate a comparable evaluation set; write {lang}.txt, {lang}.ids, gold.tsv, meta.json
 #   mining_corpus_parallel  validate a parallel evaluation set; write {lang}.txt, meta.json
-#   mining_embed         sentence embeddings of one side with one encoder (.npy, kept as a cache)
+#   mining_embed_<pair>  sentence embeddings of every set of a pair with one encoder (.npy, kept as a cache)
 #   mining_eval          mine + evaluate one set with one encoder -> eval.json (+ mined.{mode}.tsv)
 #   mining_results       tidy R/mining/results.csv and R/mining/significance.csv (cluster bootstrap over
 #                        pre-training seeds and documents, exact McNemar; F1 at calibrated thresholds)
@@ -111,35 +111,42 @@ rule mining_corpus_parallel:
         "--outdir {params.outdir} {params.sample} --seed {params.seed} {params.skip_bad_gold} > {log} 2>&1"
 
 
-# Both sides of one set in one job (one model load and one interpreter start per set).
-rule mining_embed:
-    wildcard_constraints:
-        base=r"[^/]+",
-        strategy=r"[^/]+",
-        lang1=r"[a-z]{2,3}",
-        lang2=r"[a-z]{2,3}",
-    input:
-        encoder=lambda w: encoder_dir(w.base, w.strategy, f"{w.lang1}-{w.lang2}"),
-        text1=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang1}}.txt",
-        text2=f"{R}/mining/corpora/{{lang1}}-{{lang2}}/{{kind}}/{{dataset}}/{{lang2}}.txt",
-        select=lambda w: embedding_selection(w.base),
-        script=script("embed.py"),
-        code=script_code("embed.py"),
-    output:
-        emb1=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang1}}.npy",
-        emb2=f"{R}/mining/{{base}}/{{strategy}}/{{lang1}}-{{lang2}}/embeddings/{{kind}}/{{dataset}}.{{lang2}}.npy",
-    params:
-        settings=lambda w: as_json({k: v for k, v in MINING.get("embedding", {}).items() if k != "select"}),
-        select=lambda w, input: select_arg(input),
-    conda:
-        "../envs/main.yaml"
-    log:
-        logpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}"),
-    benchmark:
-        benchpath("mining_embed", "{base}", "{strategy}", "{lang1}-{lang2}", "{kind}", "{dataset}")
-    shell:
-        "python {input.script} --model {input.encoder} --inputs {input.text1} {input.text2} "
-        "--outputs {output.emb1} {output.emb2} --settings {params.settings:q} --threads {threads} {params.select} > {log} 2>&1"
+# One job per encoder and pair: the encoder is loaded once (one interpreter and torch start) and
+# embeds both sides of every evaluation set of the pair. Snakemake rules have a fixed list of output
+# patterns, and the sets differ from pair to pair, so there is one rule per pair, mining_embed_<pair>
+# (e.g. mining_embed_si_en); profiles set threads and resources for all of them as `mining_embed`.
+for _pair in PAIRS:
+    if not mining_sets(_pair):
+        continue
+
+    rule:
+        name:
+            mining_embed_rule(_pair)
+        wildcard_constraints:
+            base=r"[^/]+",
+            strategy=r"[^/]+",
+        input:
+            encoder=lambda w, pair=_pair: encoder_dir(w.base, w.strategy, pair),
+            texts=[text for text, _ in mining_embed_files(_pair)],
+            select=lambda w: embedding_selection(w.base),
+            script=script("embed.py"),
+            code=script_code("embed.py"),
+        output:
+            [embedding for _, embedding in mining_embed_files(_pair)],
+        params:
+            settings=lambda w: as_json({k: v for k, v in MINING.get("embedding", {}).items() if k != "select"}),
+            select=lambda w, input: select_arg(input),
+        conda:
+            "../envs/main.yaml"
+        log:
+            logpath("mining_embed", "{base}", "{strategy}", _pair),
+        benchmark:
+            benchpath("mining_embed", "{base}", "{strategy}", _pair)
+        shell:
+            "python {input.script} --model {input.encoder} --inputs {input.texts} "
+            "--outputs {output} --settings {params.settings:q} --threads {threads} {params.select} > {log} 2>&1"
+
+    share_profile_settings(mining_embed_rule(_pair), "mining_embed")
 
 
 rule mining_eval:

@@ -76,3 +76,30 @@ def test_model_prefix_from_lemflow_base_json(tmp_path):
     assert model_prefix(tmp_path) == ""
     (tmp_path / "lemflow_base.json").write_text('{"embedding": {"prefix": "query: "}}', encoding="utf-8")
     assert model_prefix(tmp_path) == "query: "
+
+
+def test_embed_files_loads_the_encoder_once(tiny_encoder, tmp_path, monkeypatch):
+    """One encoder load for several files; every array as embed() gives it; inputs read first."""
+    import lemflow.embedding_files as embedding_files
+    from lemflow.errors import InputError
+
+    texts = {"a.txt": SENTENCES[:4], "b.txt": SENTENCES[4:6]}
+    for name, lines in texts.items():
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loads = []
+    real_load = embedding_files.load_encoder
+    monkeypatch.setattr(embedding_files, "load_encoder", lambda path: loads.append(path) or real_load(path))
+    shapes = embedding_files.embed_files(tiny_encoder, [tmp_path / n for n in texts], [tmp_path / f"{n}.npy" for n in texts],
+                                         batch_size=3, dtype="float16")
+    assert len(loads) == 1 and shapes == [(4, 32), (2, 32)]
+    for name, lines in texts.items():
+        got = np.load(tmp_path / f"{name}.npy")
+        assert got.dtype == np.float16
+        np.testing.assert_allclose(got, embed(tiny_encoder, lines, batch_size=3, dtype="float16"), atol=1e-3)
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    with pytest.raises(InputError):  # a bad input stops the job before the model loads or any file is written
+        embedding_files.embed_files(tiny_encoder, [tmp_path / "a.txt", tmp_path / "empty.txt"],
+                                    [tmp_path / "x.npy", tmp_path / "y.npy"])
+    assert len(loads) == 1 and not (tmp_path / "x.npy").exists()
+    with pytest.raises(ValueError, match="1 inputs but 2 outputs"):
+        embedding_files.embed_files(tiny_encoder, [tmp_path / "a.txt"], [tmp_path / "x.npy", tmp_path / "y.npy"])

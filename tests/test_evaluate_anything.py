@@ -71,10 +71,11 @@ def test_new_mining_set_reruns_mining_only_no_encoder(tmp_path):
     # sets' own jobs: what reruns is exactly what depends on them.
     plan = planned_rules(snakemake_output("--configfile", str(after), "--forcerun", "mining_corpus", "mining_corpus_parallel", "sentiment_split",
                                    "--quiet", "rules", "-n"))
-    assert {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results",
+    assert {"mining_corpus", "mining_corpus_parallel", "mining_embed_si_en", "mining_eval", "mining_results",
             "sentiment_split"} <= plan, plan
     encoder_rules = {"base_encoder", "base_trimmed", "entity_dictionary", "pretrain_mono", "pretrain_para",
                      "publish_encoder", "tag", "train_tagger", "prepare"}
     assert not plan & encoder_rules, plan
-    assert plan <= {"mining_corpus", "mining_corpus_parallel", "mining_embed", "mining_eval", "mining_results", "sentiment_split",
+    assert plan <= {"mining_corpus", "mining_corpus_parallel", "mining_embed_si_en", "mining_embed_ta_en",
+                    "mining_embed_si_ta", "mining_eval", "mining_results", "sentiment_split",
                     "sentiment_train", "sentiment_results", "report", "all"}, plan

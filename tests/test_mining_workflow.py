@@ -151,13 +151,15 @@ def test_snakemake_mining_stage(tmp_path, encoder):
     shutil.copytree(encoder, out / "base" / "tiny")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     # the base encoder is on disk; only the prepare and mining rules may run
-    cmd = [out / "mining/results.csv", "--configfile", tmp_path / "config.yaml", "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_corpus_parallel", "mining_embed",
+    cmd = [out / "mining/results.csv", "--configfile", tmp_path / "config.yaml", "-c1", "--allowed-rules", "prepare", "mining_corpus", "mining_corpus_parallel", "mining_embed_si_en",
            "mining_eval", "mining_results"]
     run_snakemake(*cmd)
     table = list(csv.DictReader((out / "mining/results.csv").open(encoding="utf-8")))
     assert {(r["dataset"], r["strategy"]) for r in table} == {("News", "base"), ("prepared_test", "base")}
     assert {r["metric"] for r in table if r["dataset"] == "prepared_test"} == {"p_at_1", "xsim_error"}
     assert (out / "mining/tiny/base/si-en/embeddings/comparable/News.si.npy").exists()
+    assert (out / "mining/tiny/base/si-en/embeddings/parallel/prepared_test.en.npy").exists()
+    assert (out / "logs/mining_embed/tiny/base/si-en.log").exists()  # one embedding job for both sets
     assert (out / "logs/mining_eval/tiny/base/si-en/comparable/News.log").exists()
     assert "Nothing to be done" in snakemake_output(*cmd, "-n")
 

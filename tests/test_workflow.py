@@ -20,7 +20,8 @@ def test_demo_dry_run_plans_every_stage(tmp_path):
     proc = run_snakemake("-n", "--quiet", "rules", "--config", f"results_dir={tmp_path}")
     out = proc.stdout + proc.stderr
     for rule in ("prepare", "train_tagger", "tag", "tagger_report", "base_encoder", "entity_dictionary",
-                 "pretrain_mono", "pretrain_para", "mining_embed", "mining_results", "curation_score",
+                 "pretrain_mono", "pretrain_para", "mining_embed_si_en", "mining_embed_ta_en", "mining_embed_si_ta",
+                 "mining_results", "curation_score",
                  "nmt_train", "nmt_results", "sentiment_train", "sentiment_results", "report", "all"):
         assert f"\n{rule} " in out, f"{rule} missing from the plan:\n{out[-3000:]}"
 

@@ -1,15 +1,14 @@
 #!/usr/bin/env python
-"""Embed one-sentence-per-line files with a Hugging Face encoder (mean pooling, L2-normalised), one .npy array per file."""
+"""Embed one-sentence-per-line files with a Hugging Face encoder (mean pooling, L2-normalised), one
+.npy array per file; the encoder is loaded once for all of them (lemflow.embedding_files)."""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 
-import numpy as np
-
-from lemflow.embedding import embed, model_prefix
-from lemflow.io import atomic_open, read_lines_strict
+from lemflow.embedding import model_prefix
+from lemflow.embedding_files import embed_files
 
 
 def main(argv=None):
@@ -35,13 +34,7 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(args.threads)
-    texts = {path: read_lines_strict(path) for path in args.inputs}  # validate every input first
-    for path, output in zip(args.inputs, args.outputs):
-        logging.info("embedding %d sentences of %s with %s (%s)", len(texts[path]), path, args.model, settings)
-        vectors = embed(args.model, texts[path], progress=True, **settings)
-        with atomic_open(output, "wb") as handle:
-            np.save(handle, vectors)
-        logging.info("wrote %s %s %s", output, vectors.shape, vectors.dtype)
+    embed_files(args.model, args.inputs, args.outputs, progress=True, **settings)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,19 @@ def mining_sets(pair):
     return [*comparable, *(("parallel", d) for d in mining_parallel_sets(pair))]
 
 
+def mining_embed_rule(pair):
+    """Name of the embedding job's rule for `pair`, e.g. mining_embed_si_en for si-en (rules/mining.smk)."""
+    return f"mining_embed_{pair.replace('-', '_')}"
+
+
+def mining_embed_files(pair):
+    """(text, embedding) of both sides of every evaluation set of `pair`, in one order; the embedding
+    paths keep {base} and {strategy} as wildcards."""
+    return [(f"{R}/mining/corpora/{pair}/{kind}/{dataset}/{lang}.txt",
+             f"{R}/mining/{{base}}/{{strategy}}/{pair}/embeddings/{kind}/{dataset}.{lang}.npy")
+            for kind, dataset in mining_sets(pair) for lang in pair_langs(pair)]
+
+
 def mining_corpus_inputs(wildcards):
     pair = f"{wildcards.lang1}-{wildcards.lang2}"
     if wildcards.kind == "comparable":

@@ -21,8 +21,15 @@ KNOWN_RESOURCES = {"slurm_partition", "slurm_account", "mem_mb", "mem_mb_per_cpu
 
 
 def workflow_rules():
+    """Rule names, and the names of rule families generated in a loop (one rule per pair, named
+    <family>_<pair>), which profiles set resources for by the family name (share_profile_settings)."""
     text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "rules").glob("*.smk"))
-    return set(re.findall(r"^(?:rule|checkpoint)\s+(\w+)\s*:", text, flags=re.M))
+    return set(re.findall(r"^(?:rule|checkpoint)\s+(\w+)\s*:", text, flags=re.M)) | rule_families(text)
+
+
+def rule_families(text=None):
+    text = text or "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "rules").glob("*.smk"))
+    return set(re.findall(r"share_profile_settings\([^,]+,\s*\"(\w+)\"\)", text))
 
 
 def load(path):
@@ -77,12 +84,19 @@ def _dry_run(*args):
 
 
 def _resources_by_rule(out):
+    """Resources of the first job of every rule in a dry run; a generated rule (mining_embed_si_en)
+    also under its family's name (mining_embed), every member of a family the same."""
     found = {}
+    families = rule_families()
     for block in re.split(r"\n(?=\[[^\n]*\]\n(?:local)?rule )", out):
         m = re.search(r"^(?:local)?rule (\w+):", block, flags=re.M)
         r = re.search(r"^\s+resources: (.*)$", block, flags=re.M)
         if m and r:
-            found.setdefault(m.group(1), dict(kv.split("=", 1) for kv in r.group(1).split(", ") if "=" in kv))
+            res = dict(kv.split("=", 1) for kv in r.group(1).split(", ") if "=" in kv)
+            found.setdefault(m.group(1), res)
+            for family in families:
+                if m.group(1).startswith(family + "_"):
+                    assert found.setdefault(family, res) == res, (m.group(1), res, found[family])
     return found
 
 
