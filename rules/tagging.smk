@@ -12,8 +12,8 @@ include: "helpers/tagging.smk"
 rule train_ner_transformer:
     input:
         unpack(ner_transformer_inputs),
-        script=script("train_ner_transformer.py"),
-        code=script_code("train_ner_transformer.py"),
+        script=script("train_transformer_tagger.py"),
+        code=script_code("train_transformer_tagger.py"),
     output:
         directory(f"{R}/tagging/transformer/{{group}}"),
     wildcard_constraints:
@@ -22,7 +22,7 @@ rule train_ner_transformer:
     params:
         seed=SEED,
         langs=lambda w: ner_group_langs(w.group),
-        settings=lambda w: as_json({"languages": {lang: tagging_language(lang) for lang in ner_group_langs(w.group)},
+        settings=lambda w: as_json({"languages": {lang: layer_spec(lang, "ner") for lang in ner_group_langs(w.group)},
                                     "transformer": {"dev_fraction": TAGGING["train"]["dev_fraction"],
                                                     **NER_TRANSFORMER}}),
     conda:
@@ -32,7 +32,7 @@ rule train_ner_transformer:
     benchmark:
         benchpath("train_ner_transformer", "{group}")
     shell:
-        "python {input.script} --base {input.base} --langs {params.langs} --settings {params.settings:q} "
+        "python {input.script} --scheme ner --base {input.base} --langs {params.langs} --settings {params.settings:q} "
         "--seed {params.seed} --threads {threads} --outdir {output} > {log} 2>&1"
 
 
@@ -45,7 +45,8 @@ rule train_tagger:
         directory(f"{R}/tagging/models/{{lang}}"),
     params:
         seed=SEED,
-        settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items() if k != "ner_backend"},
+        settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items()
+                                                 if k not in ("ner_backend", "pos_backend")},
                                     "train": TAGGING["train"],
                                     "ner_fallback": TAGGING["ner_fallback"]}),
     conda:

@@ -12,6 +12,11 @@ def tagging_language(lang):
     return languages[lang]
 
 
+def layer_spec(lang, layer):
+    """{layer: tagging.languages.<lang>.<layer>}: what a transformer tagger of that layer trains on."""
+    return {layer: tagging_language(lang).get(layer) or {}}
+
+
 def annotation_files(wildcards):
     """Every annotation/lexicon file a language's tagger is built from (edits retrain it)."""
     spec = tagging_language(wildcards.lang)
