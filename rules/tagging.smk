@@ -5,6 +5,7 @@
 TAGGING = config["tagging"]  # the config check fills in the schema's defaults
 TAG_SPLITS = list(TAGGING["splits"])
 NER_TRANSFORMER = TAGGING["transformer"]
+POS_TRANSFORMER = TAGGING["transformer_pos"]
 
 
 include: "helpers/tagging.smk"
@@ -12,9 +13,9 @@ include: "helpers/tagging.smk"
 
 rule train_ner_transformer:
     input:
-        unpack(ner_transformer_inputs),
-        script=script("train_ner_transformer.py"),
-        code=script_code("train_ner_transformer.py"),
+        unpack(transformer_inputs("ner")),
+        script=script("train_transformer_tagger.py"),
+        code=script_code("train_transformer_tagger.py"),
     output:
         directory(f"{R}/tagging/transformer/{{group}}"),
     wildcard_constraints:
@@ -22,10 +23,8 @@ rule train_ner_transformer:
     threads: NER_TRANSFORMER["threads"]
     params:
         seed=SEED,
-        langs=lambda w: ner_group_langs(w.group),
-        settings=lambda w: as_json({"languages": {lang: tagging_language(lang) for lang in ner_group_langs(w.group)},
-                                    "transformer": {"dev_fraction": TAGGING["train"]["dev_fraction"],
-                                                    **NER_TRANSFORMER}}),
+        langs=lambda w: group_langs(w.group, "ner"),
+        settings=transformer_params("ner"),
     conda:
         "../envs/main.yaml"
     log:
@@ -33,7 +32,32 @@ rule train_ner_transformer:
     benchmark:
         benchpath("train_ner_transformer", "{group}")
     shell:
-        "python {input.script} --base {input.base} --langs {params.langs} --settings {params.settings:q} "
+        "python {input.script} --scheme ner --base {input.base} --langs {params.langs} --settings {params.settings:q} "
+        "--seed {params.seed} --threads {threads} --outdir {output} > {log} 2>&1"
+
+
+rule train_pos_transformer:
+    input:
+        unpack(transformer_inputs("pos")),
+        script=script("train_transformer_tagger.py"),
+        code=script_code("train_transformer_tagger.py"),
+    output:
+        directory(f"{R}/tagging/transformer_pos/{{group}}"),
+    wildcard_constraints:
+        group="joint|[a-z]{2,3}",
+    threads: POS_TRANSFORMER["threads"]
+    params:
+        seed=SEED,
+        langs=lambda w: group_langs(w.group, "pos"),
+        settings=transformer_params("pos"),
+    conda:
+        "../envs/main.yaml"
+    log:
+        logpath("train_pos_transformer", "{group}"),
+    benchmark:
+        benchpath("train_pos_transformer", "{group}")
+    shell:
+        "python {input.script} --scheme upos --base {input.base} --langs {params.langs} --settings {params.settings:q} "
         "--seed {params.seed} --threads {threads} --outdir {output} > {log} 2>&1"
 
 
@@ -46,7 +70,8 @@ rule train_tagger:
         directory(f"{R}/tagging/models/{{lang}}"),
     params:
         seed=SEED,
-        settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items() if k != "ner_backend"},
+        settings=lambda w: as_json({"language": {k: v for k, v in tagging_language(w.lang).items()
+                                                 if k not in ("ner_backend", "pos_backend")},
                                     "train": TAGGING["train"],
                                     "ner_fallback": TAGGING["ner_fallback"]}),
     conda:
@@ -65,6 +90,7 @@ rule tag:
         texts=lambda w: [f"{R}/data/{w.pair}/{split}.{w.lang}" for split in TAG_SPLITS],
         model=f"{R}/tagging/models/{{lang}}",
         ner=lambda w: ner_transformer_model(w.lang),
+        pos=lambda w: pos_transformer_model(w.lang),
         script=script("tag.py"),
         code=script_code("tag.py"),
     output:
@@ -80,7 +106,7 @@ rule tag:
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
         "--outputs {output.tags} --ner-source {params.ner_source} "
-        "--ner-model {input.ner} > {log} 2>&1"
+        "--ner-model {input.ner} --pos-model {input.pos} > {log} 2>&1"
 
 
 # The tags with the gold NEs in place of the tagger's (strategies with `tags: gold`), derived from
@@ -110,6 +136,7 @@ rule tag_mono:
         texts=[f"{R}/data/mono_indep/{{lang}}.{split}.txt" for split in ("train", "valid")],
         model=f"{R}/tagging/models/{{lang}}",
         ner=lambda w: ner_transformer_model(w.lang),
+        pos=lambda w: pos_transformer_model(w.lang),
         script=script("tag.py"),
         code=script_code("tag.py"),
     output:
@@ -124,13 +151,15 @@ rule tag_mono:
         benchpath("tag_mono", "{lang}")
     shell:
         "python {input.script} --model {input.model} --lang {wildcards.lang} --inputs {input.texts} "
-        "--outputs {output} --ner-source {params.ner_source} --ner-model {input.ner} > {log} 2>&1"
+        "--outputs {output} --ner-source {params.ner_source} --ner-model {input.ner} "
+        "--pos-model {input.pos} > {log} 2>&1"
 
 
 rule tagger_report:
     input:
         models=[f"{R}/tagging/models/{lang}" for lang in all_langs()],
         ner=sorted({d for lang in all_langs() for d in ner_transformer_model(lang)}),
+        pos=sorted({d for lang in all_langs() for d in pos_transformer_model(lang)}),
         corpus=[entry.split(":", 1)[1] for entry in tagger_report_corpus()],
         script=script("tagger_report.py"),
         code=script_code("tagger_report.py"),
@@ -138,9 +167,11 @@ rule tagger_report:
         json=f"{R}/tagging/report.json",
         csv=f"{R}/tagging/results.csv",
         comparison=f"{R}/tagging/ner_backends.csv",
+        pos_comparison=f"{R}/tagging/pos_backends.csv",
     params:
         langs=all_langs(),
         ner=[(ner_transformer_model(lang) or ["-"])[0] for lang in all_langs()],
+        pos=[(pos_transformer_model(lang) or ["-"])[0] for lang in all_langs()],
         corpus=tagger_report_corpus(),
         corpus_max=TAGGING["report_corpus_sentences"],
         seed=SEED,
@@ -152,4 +183,6 @@ rule tagger_report:
         benchpath("tagger_report", "all")
     shell:
         "python {input.script} --models {input.models} --langs {params.langs} --ner-models {params.ner} "
-        "--corpus {params.corpus} --corpus-max {params.corpus_max} --seed {params.seed} --json {output.json} --csv {output.csv} --comparison {output.comparison} > {log} 2>&1"
+        "--pos-models {params.pos} "
+        "--corpus {params.corpus} --corpus-max {params.corpus_max} --seed {params.seed} --json {output.json} --csv {output.csv} --comparison {output.comparison} "
+        "--pos-comparison {output.pos_comparison} > {log} 2>&1"

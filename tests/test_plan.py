@@ -133,6 +133,11 @@ def test_transformer_ner_base_must_be_a_base_encoder():
         "config key tagging.transformer.base: must name one of base_encoders (['e5', 'xlmr']), got 'nope'"]
     config["tagging"]["transformer"]["base"] = "xlmr"
     assert plan.plan_problems(config) == []
+    config["tagging"]["languages"]["si"]["pos_backend"] = "transformer"
+    assert plan.plan_problems(config) == [
+        "config key tagging.transformer_pos.base: must name one of base_encoders (['e5', 'xlmr']), got None"]
+    config["tagging"]["transformer_pos"] = {"base": "e5"}
+    assert plan.plan_problems(config) == []
 
 
 def test_the_config_check_reports_plan_problems():

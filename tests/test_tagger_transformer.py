@@ -1,6 +1,7 @@
-"""The transformer NER backend (lemflow.tagger_transformer) on a tiny scratch encoder: labels,
-first-sub-word encoding with whole-word chunks, training with early stopping on dev entity F1,
-tagging, and the rules (train_ner_transformer -> tag -> tagger report) through Snakemake."""
+"""The transformer tagger backends (lemflow.tagger_transformer) on a tiny scratch encoder: labels
+(BIO NER and UPOS schemes), first-sub-word encoding with whole-word chunks, training with early
+stopping on dev entity F1 / dev accuracy, tagging, and the rules (train_ner_transformer and
+train_pos_transformer -> tag -> tagger report) through Snakemake."""
 import csv
 import json
 import random
@@ -15,6 +16,8 @@ from conftest import REPO, run_snakemake  # noqa: E402
 NAMES = ["Kamal", "Nimal", "Saman", "Ravi", "Sunil", "Anura"]
 PLACES = ["Kandy", "Galle", "Colombo", "Jaffna", "Matara", "Badulla"]
 VERBS = ["lives", "works", "sleeps", "waits"]
+UPOS_OF = {"in": "ADP", "In": "ADP", ",": "PUNCT", ".": "PUNCT", "Perera": "PROPN",
+           **{w: "PROPN" for w in NAMES + PLACES}, **{w: "VERB" for w in VERBS}}
 
 
 def sentences(n, seed):
@@ -28,6 +31,10 @@ def sentences(n, seed):
             out.append(Annotated(["In", place, ",", name, "Perera", verb, "."],
                                  ner=["O", "B-LOC", "O", "B-PER", "I-PER", "O", "O"]))
     return out
+
+
+def pos_sentences(n, seed):
+    return [Annotated(s.words, upos=[UPOS_OF[w] for w in s.words]) for s in sentences(n, seed)]
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +54,19 @@ def test_labels_and_chunks():
     assert tt.tags_of(ids) == ["B-PER", "I-PER", "O", "B-LOC", "B-MISC", "B-ORG"]
     assert tt.chunk_words([2, 2, 2, 5, 1], 4) == [(0, 2), (2, 3), (3, 4), (4, 5)]
     assert tt.chunk_words([], 4) == [(0, 0)]
+
+
+def test_label_schemes():
+    assert tt.SCHEMES == {"ner": tt.NER, "upos": tt.UPOS}
+    assert tt.NER.labels == tt.LABELS and tt.NER.info_file == "ner.json" and tt.NER.metric == "f1"
+    assert tt.NER.ids(["B-PER", "S-LOC", "B-DATE"]) == tt.label_ids(["B-PER", "S-LOC", "B-DATE"])
+    assert tt.NER.tags(tt.NER.ids(["I-PER", "O"])) == ["B-PER", "O"]
+    assert len(tt.UPOS.labels) == 17 and tt.UPOS.info_file == "pos.json" and tt.UPOS.metric == "accuracy"
+    ids = tt.UPOS.ids(["NOUN", "VERB", "NOT-A-TAG"])
+    assert tt.UPOS.tags(ids) == ["NOUN", "VERB", "X"] and tt.UPOS.labels[tt.UPOS.default] == "X"
+    assert tt.NER.labels[tt.NER.default] == "O"
+    assert tt.UPOS.score([["NOUN", "VERB"], ["X"]], [["NOUN", "NOUN"], ["X"]]) == {"accuracy": 2 / 3, "words": 3}
+    assert tt.UPOS.gold(Annotated(["a"], upos=["DET"])) == ["DET"] and tt.NER.gold(Annotated(["a"], ner=["S-PER"])) == ["B-PER"]
 
 
 def test_encode_first_subword_and_chunks(tiny_base):
@@ -103,6 +123,35 @@ def test_train_tag_and_select_by_dev_f1(tiny_base, tmp_path):
     assert [h["dev_f1"] for h in again["history"]] == [h["dev_f1"] for h in history]
 
 
+def test_train_upos_tag_and_select_by_dev_accuracy(tiny_base, tmp_path):
+    """The same classifier with the UPOS scheme: pos.json, dev accuracy, TransformerPOS, and
+    WithNER putting another tagger's NEs beside its UPOS."""
+    data = {"en": {"train": pos_sentences(48, 2), "dev": pos_sentences(12, 3)}}
+    settings = {"epochs": 6, "batch_size": 4, "learning_rate": 3e-3, "head_learning_rate": 1e-2, "max_length": 16,
+                "patience": 6, "precision": "fp32", "device": "cpu", "eval_every": 12}
+    info = tt.train(tiny_base, data, settings, 5, tmp_path / "pos", progress=False, scheme=tt.UPOS)
+    assert info["scheme"] == "upos" and info["labels"] == list(tt.UPOS_TAGS)
+    assert info["dev_accuracy"] == max(h["dev_accuracy"] for h in info["history"]) > 0.9
+    assert info["train_cpu_seconds"] > 0
+    assert (tmp_path / "pos" / "pos.json").exists() and not (tmp_path / "pos" / "ner.json").exists()
+    tagger = tt.TransformerPOS(tmp_path / "pos")
+    assert tagger.scheme is tt.UPOS and not tagger.has_ner
+    test = pos_sentences(20, 4)
+    upos, ner = tagger.tag([s.words for s in test] + [[]])
+    assert upos[-1] == [] and ner == [None] * 21
+    right = sum(p == g for u, s in zip(upos, test) for p, g in zip(u, s.upos))
+    assert right / sum(len(s.words) for s in test) > 0.9
+    combined = tt.WithNER(tagger, _Ner())
+    assert combined.has_ner and combined.tag([test[0].words]) == ([upos[0]], [["O"] * len(test[0].words)])
+
+
+class _Ner:
+    has_ner = True
+
+    def tag(self, sentences):
+        return [["X"] * len(words) for words in sentences], [["O"] * len(words) for words in sentences]
+
+
 def test_cached_frozen_layers_match_the_full_model(tiny_base, tmp_path):
     """train_layers: the top layers from cached lower hidden states give the full model's logits."""
     import torch
@@ -157,9 +206,32 @@ def test_split_ner_data_holds_out_like_stanza(tmp_path):
     assert (len(parts["train"]), len(parts["dev"]), len(parts["heldout"])) == (32, 4, 4)
 
 
+def test_split_pos_data_holds_out_like_stanza(tmp_path):
+    """The pos layer: the held-out UD sentences are build_tagger_dir's, the dev set stanza's."""
+    from lemflow.conllu import write_training_conllu
+    from lemflow.tagger_stanza import _dev
+    from lemflow.tagging import load_sources, split_off
+
+    path = tmp_path / "en.conllu"
+    write_training_conllu([(s.words, s.upos) for s in pos_sentences(40, 7)], path)
+    spec = {"pos": {"train": [{"format": "conllu", "path": str(path)}], "heldout_fraction": 0.2}}
+    parts = tt.split_data(spec, "en", 13, 0.1, "pos")
+    kept, heldout = split_off(load_sources(spec["pos"]["train"], "en"), 0.2, 13)
+    train, dev = _dev(kept, 0.1, 13)
+    for ours, theirs in ((parts["heldout"], heldout), (parts["train"], train), (parts["dev"], dev)):
+        assert [s.words for s in ours] == [s.words for s in theirs]
+    assert (len(parts["train"]), len(parts["dev"]), len(parts["heldout"])) == (29, 3, 8)
+    assert all(s.upos is not None for part in parts.values() for s in part)
+    with pytest.raises(ValueError, match="ner"):
+        tt.split_data(spec, "en", 13, 0.1, "ner")
+
+
 def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
-    """train_ner_transformer -> tag (NEs from the transformer) -> tagger report with both backends."""
+    """train_ner_transformer + train_pos_transformer -> tag (NEs, and en's UPOS, from the transformers)
+    -> tagger report with both backends of each layer."""
     import shutil
+
+    from lemflow.conllu import write_training_conllu
 
     rows = sentences(40, 11)
     corpus = tmp_path / "corpus"
@@ -168,6 +240,7 @@ def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
         (tmp_path / f"{lang}.bio").write_text(
             "\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.words, s.ner)) for s in rows) + "\n", encoding="utf-8")
     (tmp_path / "pos.tsv").write_text("".join(f"{w}\tPROPN\n" for w in NAMES + PLACES), encoding="utf-8")
+    write_training_conllu([(s.words, s.upos) for s in pos_sentences(60, 12)], tmp_path / "en.conllu")
     config = yaml.safe_load((REPO / "config/shared.yaml").read_text(encoding="utf-8"))
     config = {k: config[k] for k in ("run_name", "seed", "data")}
     config["results_dir"] = str(tmp_path / "results")
@@ -183,17 +256,30 @@ def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
         "languages": {lang: {**language, "ner": {**language["ner"], "train": [{"format": "bio", "path": str(tmp_path / f"{lang}.bio")}]}}
                       for lang in ("en", "si")}}
     config["tagging"]["languages"]["si"]["ner_backend"] = "stanza"      # si: the lexicon's (no) NER, fallback
+    # en: UPOS from a transformer POS tagger trained on UD-style annotations (20% held out)
+    config["tagging"]["transformer_pos"] = config["tagging"]["transformer"]
+    config["tagging"]["languages"]["en"].update(
+        pos_backend="transformer", pos={"train": [{"format": "conllu", "path": str(tmp_path / "en.conllu")}],
+                                        "heldout_fraction": 0.2})
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "results" / config["run_name"]
     shutil.copytree(tiny_base, out / "base" / "tiny")
     run_snakemake("--configfile", path, "-c1", out / "tagging/ner_backends.csv", out / "tags/si-en/train.en.jsonl",
-                  timeout=300)
+                  out / "tags/si-en/train.si.jsonl", timeout=300)
     assert (out / "tagging/transformer/joint/ner.json").exists()
+    assert json.loads((out / "tagging/transformer_pos/joint/pos.json").read_text())["languages"] == ["en"]
     tags = [json.loads(x) for x in (out / "tags/si-en/train.en.jsonl").read_text(encoding="utf-8").splitlines()]
     # the transformer's NEs (PER/LOC), not the fallback's PROPN runs (MISC)
     assert sum("B-PER" in t["ner"] or "B-LOC" in t["ner"] for t in tags) > len(tags) / 2
-    assert all(t["upos"][0] in ("PROPN", "X", "PUNCT") for t in tags)  # UPOS still the lexicon's
+    # en's UPOS from the transformer POS tagger (the lexicon knows only names and places: never VERB)
+    assert sum("VERB" in t["upos"] for t in tags) > len(tags) / 2
+    si_tags = [json.loads(x) for x in (out / "tags/si-en/train.si.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all("VERB" not in t["upos"] for t in si_tags)   # si: still the lexicon's
+    pos_table = {r["pos_backend"]: r for r in csv.DictReader((out / "tagging/pos_backends.csv").open(encoding="utf-8"))}
+    assert set(pos_table) == {"lexicon", "transformer"} and {r["language"] for r in pos_table.values()} == {"en"}
+    assert pos_table["transformer"]["used_for_tags"] == "True" and pos_table["transformer"]["heldout_sentences"] == "12"
+    assert float(pos_table["transformer"]["upos_accuracy"]) > float(pos_table["lexicon"]["upos_accuracy"])
     table = list(csv.DictReader((out / "tagging/ner_backends.csv").open(encoding="utf-8")))
     backends = {(r["language"], r["ner_backend"]): r for r in table}
     assert set(backends) == {("en", "fallback:propn"), ("en", "transformer"), ("si", "fallback:propn")}
@@ -201,3 +287,5 @@ def test_transformer_backend_through_the_rules(tiny_base, tmp_path):
     assert float(backends[("en", "transformer")]["heldout_f1"]) > float(backends[("en", "fallback:propn")]["heldout_f1"])
     report = json.loads((out / "tagging/report.json").read_text(encoding="utf-8"))
     assert report["en"]["ner_backend"] == "transformer" and report["si"]["ner_backend"] == "fallback:propn"
+    assert report["en"]["pos_backend"] == "transformer"
+    assert report["en"]["upos_accuracy"] == report["en"]["pos"]["transformer"] > report["en"]["pos"]["lexicon"]

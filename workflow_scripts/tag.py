@@ -2,7 +2,8 @@
 """Tag prepared text files (one sentence per line) with a language's tagger directory:
 one JSON object per line, {"words", "upos", "ner"} (BIO). The gold-NE copies of these tags
 (strategies with `tags: gold`) come from tag_gold.py.
-With --ner-model, the NEs come from that transformer NER directory (train_ner_transformer)."""
+With --ner-model, the NEs come from that transformer NER directory (train_ner_transformer); with
+--pos-model, the UPOS from that transformer POS directory (train_pos_transformer)."""
 from __future__ import annotations
 
 import argparse
@@ -27,14 +28,21 @@ def main(argv=None):
                              "predicted = the tagger's")
     parser.add_argument("--ner-model", nargs="*", default=[],
                         help="transformer NER directory (its NEs replace the tagger directory's); none = stanza's")
+    parser.add_argument("--pos-model", nargs="*", default=[],
+                        help="transformer POS directory (its UPOS replaces the tagger directory's); none = stanza's")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if len(args.inputs) != len(args.outputs):
         parser.error("--inputs and --outputs differ in length")
     inputs = {path: read_lines_strict(path, allow_empty_file=True) for path in args.inputs}  # validate all first
-    if len(args.ner_model) > 1:
-        parser.error("--ner-model takes at most one directory")
+    if len(args.ner_model) > 1 or len(args.pos_model) > 1:
+        parser.error("--ner-model and --pos-model take at most one directory each")
     tagger, gold, fallback = load_tagger(args.model, args.lang)
+    if args.pos_model:
+        from lemflow.tagger_transformer import TransformerPOS, WithNER
+
+        tagger = WithNER(TransformerPOS(args.pos_model[0]), tagger)
+        logging.info("UPOS: transformer %s", args.pos_model[0])
     if args.ner_model:
         from lemflow.tagger_transformer import TransformerNER, WithNER
 

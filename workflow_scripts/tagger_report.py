@@ -6,7 +6,12 @@ NER backends side by side (--comparison CSV, and ``ner`` / ``corpus`` in report.
 stanza NER of the tagger directory and, where configured, the transformer NER (--ner-models),
 each scored on the held-out annotations and, where the tagger directory has gold NE annotations
 of the corpus (backend gold), by the share of gold entities it finds on the corpus (--corpus:
-the prepared lines the tags are made of; the NER training data may overlap them)."""
+the prepared lines the tags are made of; the NER training data may overlap them).
+
+POS backends side by side (--pos-comparison CSV, and ``pos`` in report.json): the tagger
+directory's UPOS (stanza, lexicon) and, where configured (--pos-models), the transformer POS
+tagger's, on the same held-out UD sentences; the tags (and the top-level ``upos_accuracy``) use
+the transformer's where it is configured."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +28,8 @@ METRICS = ["upos_accuracy", "ner_precision", "ner_recall", "ner_f1"]
 COMPARISON = ["language", "ner_backend", "used_for_tags", "heldout_sentences", "heldout_gold_entities",
               "heldout_precision", "heldout_recall", "heldout_f1", "corpus_sentences", "corpus_gold_entities",
               "corpus_found_share", "corpus_precision", "seconds"]
+POS_COMPARISON = ["language", "pos_backend", "used_for_tags", "heldout_sentences", "heldout_words", "upos_accuracy",
+                  "seconds"]
 
 
 def score(ner_tagger, sentences, fallback: str) -> dict:
@@ -61,6 +68,8 @@ def main(argv=None):
     parser.add_argument("--langs", nargs="+", required=True, help="language of each directory")
     parser.add_argument("--ner-models", nargs="*", default=[],
                         help="transformer NER directory of each language ('-' for none); the tags use it")
+    parser.add_argument("--pos-models", nargs="*", default=[],
+                        help="transformer POS directory of each language ('-' for none); the tags use it")
     parser.add_argument("--corpus", nargs="*", default=[], help="lang:path of the prepared corpus files")
     parser.add_argument("--corpus-max", type=int, default=0,
                         help="score at most this many gold-annotated corpus sentences per language (seeded sample; 0 = all)")
@@ -68,10 +77,13 @@ def main(argv=None):
     parser.add_argument("--json", required=True)
     parser.add_argument("--csv", required=True)
     parser.add_argument("--comparison", default=None, help="CSV: NER backends side by side per language")
+    parser.add_argument("--pos-comparison", default=None, help="CSV: POS backends side by side per language")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.ner_models and len(args.ner_models) != len(args.langs):
         parser.error("--ner-models needs one entry per language ('-' for none)")
+    if args.pos_models and len(args.pos_models) != len(args.langs):
+        parser.error("--pos-models needs one entry per language ('-' for none)")
     corpus = defaultdict(list)
     for entry in args.corpus:
         lang, sep, path = entry.partition(":")
@@ -79,12 +91,25 @@ def main(argv=None):
             parser.error(f"--corpus {entry!r}: expected lang:path")
         corpus[lang].append(path)
     ner_dirs = dict(zip(args.langs, args.ner_models)) if args.ner_models else {}
-    report, rows, comparison = {}, [], []
+    pos_dirs = dict(zip(args.langs, args.pos_models)) if args.pos_models else {}
+    report, rows, comparison, pos_comparison = {}, [], [], []
     transformers = {}
     for model, lang in zip(args.models, args.langs):
         info = read_json(f"{model}/backend.json")
         heldout = read_annotated(f"{model}/heldout.jsonl")
         tagger, gold, fallback = load_tagger(model, lang)
+        own_pos = "lexicon" if info["backend"] == "lexicon" else (
+            "stanza" if info.get("pos_model") or info.get("stanza_dir") else "none")
+        pos_backends = {own_pos: tagger}
+        pos_dir = pos_dirs.get(lang, "-")
+        if pos_dir != "-":
+            from lemflow.tagger_transformer import TransformerPOS, WithNER
+
+            if pos_dir not in transformers:
+                transformers[pos_dir] = TransformerPOS(pos_dir)
+            pos_backends["transformer"] = transformers[pos_dir]
+            tagger = WithNER(transformers[pos_dir], tagger)   # the tags' UPOS (and a PROPN fallback's NEs)
+        used_pos = "transformer" if pos_dir != "-" else own_pos
         ner_dir = ner_dirs.get(lang, "-")
         own = ("lexicon" if info["backend"] == "lexicon" else "stanza") if tagger.has_ner else f"fallback:{fallback}"
         backends = {own: tagger}
@@ -99,7 +124,20 @@ def main(argv=None):
         start = time.perf_counter()
         pos_heldout = [s for s in heldout if s.upos is not None]
         if pos_heldout:
-            entry.update(evaluate_tagger(tagger, pos_heldout, fallback))
+            entry["pos_backend"], entry["pos"] = used_pos, {}
+            for name, backend in pos_backends.items():
+                start = time.perf_counter()
+                scores = evaluate_tagger(backend, pos_heldout, fallback)
+                entry["pos"][name] = scores["upos_accuracy"]
+                pos_comparison.append({"language": lang, "pos_backend": name, "used_for_tags": name == used_pos,
+                                       "heldout_sentences": scores["upos_sentences"],
+                                       "heldout_words": scores["upos_words"], "upos_accuracy": scores["upos_accuracy"],
+                                       "seconds": round(time.perf_counter() - start, 2)})
+                rows.append({"task": "tagging", "dataset": "heldout", "pair": lang, "base": "", "strategy": name,
+                             "metric": "upos_accuracy", "value": scores["upos_accuracy"], "ci_low": "",
+                             "ci_high": "", "seed": ""})
+                if name == used_pos:
+                    entry.update(scores)
         if not heldout:
             entry["note"] = "no held-out annotations configured"
         ner_heldout = [s for s in heldout if s.ner is not None]
@@ -141,15 +179,13 @@ def main(argv=None):
             entry["ner_source"] = "model" if backends[used].has_ner else f"fallback:{fallback}"
         if heldout:
             entry["seconds"] = round(time.perf_counter() - start, 3)
-        if "upos_accuracy" in entry:
-            rows.append({"task": "tagging", "dataset": "heldout", "pair": lang, "base": "", "strategy": info["backend"],
-                         "metric": "upos_accuracy", "value": entry["upos_accuracy"], "ci_low": "", "ci_high": "",
-                         "seed": ""})
         report[lang] = entry
     write_json(args.json, report)
     write_results(args.csv, rows)
     if args.comparison:
         write_table(args.comparison, COMPARISON, comparison)
+    if args.pos_comparison:
+        write_table(args.pos_comparison, POS_COMPARISON, pos_comparison)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ def tagging_language(lang):
     return languages[lang]
 
 
+def layer_spec(lang, layer):
+    """{layer: tagging.languages.<lang>.<layer>}: what a transformer tagger of that layer trains on."""
+    return {layer: tagging_language(lang).get(layer) or {}}
+
+
 def annotation_files(wildcards):
     """Every annotation/lexicon file a language's tagger is built from (edits retrain it)."""
     spec = tagging_language(wildcards.lang)
@@ -22,37 +27,74 @@ def annotation_files(wildcards):
     return sorted(set(files))
 
 
-def ner_backend(lang):
+# Transformer taggers (lemflow.tagger_transformer): NER (tagging.transformer, R/tagging/transformer/)
+# and UPOS (tagging.transformer_pos, R/tagging/transformer_pos/), one model per group (joint or a language).
+TRANSFORMER_LAYERS = {"ner": ("ner_backend", "transformer", "transformer"),
+                      "pos": ("pos_backend", "transformer_pos", "transformer_pos")}   # backend key, settings, folder
+
+
+def transformer_settings(layer):
+    return TAGGING.get(TRANSFORMER_LAYERS[layer][1]) or {}
+
+
+def layer_backend(lang, layer):
     # tolerant: the tagger report's inputs are built at parse time, also in configs without tagging
-    return (TAGGING.get("languages", {}).get(lang) or {}).get("ner_backend", "stanza")
+    return (TAGGING.get("languages", {}).get(lang) or {}).get(TRANSFORMER_LAYERS[layer][0], "stanza")
 
 
-def ner_transformer_langs():
-    """Languages whose NEs come from the transformer NER (tagging.languages.<lang>.ner_backend)."""
-    return [lang for lang in all_langs() if ner_backend(lang) == "transformer"]
+def ner_backend(lang):
+    return layer_backend(lang, "ner")
+
+
+def transformer_langs(layer):
+    """Languages whose NEs (layer ner) or UPOS (layer pos) come from a transformer tagger."""
+    return [lang for lang in all_langs() if layer_backend(lang, layer) == "transformer"]
+
+
+def transformer_model(lang, layer):
+    """[the transformer tagger directory of a language's layer] (one joint model or one per language), or []."""
+    if layer_backend(lang, layer) != "transformer":
+        return []
+    group = "joint" if transformer_settings(layer).get("joint", True) else lang
+    return [f"{R}/tagging/{TRANSFORMER_LAYERS[layer][2]}/{group}"]
 
 
 def ner_transformer_model(lang):
-    """[the transformer NER directory of a language] (one joint model or one per language), or []."""
-    if ner_backend(lang) != "transformer":
-        return []
-    return [f"{R}/tagging/transformer/{'joint' if NER_TRANSFORMER['joint'] else lang}"]
+    return transformer_model(lang, "ner")
 
 
-def ner_group_langs(group):
-    return ner_transformer_langs() if group == "joint" else [group]
+def pos_transformer_model(lang):
+    return transformer_model(lang, "pos")
 
 
-def ner_transformer_inputs(wildcards):
+def group_langs(group, layer):
+    return transformer_langs(layer) if group == "joint" else [group]
+
+
+def transformer_inputs(layer):
+    """Input function of a transformer tagger's training rule: its base encoder and annotation files."""
     from types import SimpleNamespace
 
-    base = NER_TRANSFORMER.get("base")
-    if base not in config.get("base_encoders", {}):
-        raise ValueError(f"config: tagging.transformer.base must name one of base_encoders "
-                         f"({sorted(config.get('base_encoders', {}))}), got {base!r}")
-    files = sorted({f for lang in ner_group_langs(wildcards.group)
-                    for f in annotation_files(SimpleNamespace(lang=lang))})
-    return {"annotations": files, "base": f"{R}/base/{base}"}
+    key = TRANSFORMER_LAYERS[layer][1]
+
+    def inputs(wildcards):
+        base = transformer_settings(layer).get("base")
+        if base not in config.get("base_encoders", {}):
+            raise ValueError(f"config: tagging.{key}.base must name one of base_encoders "
+                             f"({sorted(config.get('base_encoders', {}))}), got {base!r}")
+        files = sorted({f for lang in group_langs(wildcards.group, layer)
+                        for f in annotation_files(SimpleNamespace(lang=lang))})
+        return {"annotations": files, "base": f"{R}/base/{base}"}
+
+    return inputs
+
+
+def transformer_params(layer):
+    """The training script's --settings of a group: each language's annotations of the layer and the
+    layer's transformer settings."""
+    return lambda w: as_json({"languages": {lang: layer_spec(lang, layer) for lang in group_langs(w.group, layer)},
+                              "transformer": {"dev_fraction": TAGGING["train"]["dev_fraction"],
+                                              **transformer_settings(layer)}})
 
 
 def tagger_report_corpus():

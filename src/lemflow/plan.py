@@ -160,7 +160,7 @@ def reference_strategy(configured: str, strategies) -> str:
 def plan_problems(config: dict) -> list[str]:
     """Every name in the plan that the config does not define, one line each with its key:
     bases and strategies of `encoders`, curation's pairs and strategies, the transformer NER's
-    base. (An `encoders` pair outside data.pairs is left alone: configs cut down to fewer pairs
+    and POS tagger's base. (An `encoders` pair outside data.pairs is left alone: configs cut down to fewer pairs
     keep the demo's entries and target single files.)"""
     problems = []
     bases = config.get("base_encoders") or {}
@@ -182,9 +182,10 @@ def plan_problems(config: dict) -> list[str]:
     if RANDOM_BASELINE in (curation.get("strategies") or []):
         problems.append(f"config key curation.strategies: {RANDOM_BASELINE!r} is the random baseline (curation.random_baseline)")
     tagging = config.get("tagging") or {}
-    if any((spec or {}).get("ner_backend") == "transformer" for spec in (tagging.get("languages") or {}).values()):
-        base = (tagging.get("transformer") or {}).get("base")
-        if base not in bases:
-            problems.append(f"config key tagging.transformer.base: must name one of base_encoders "
-                            f"({sorted(bases)}), got {base!r}")
+    for backend, key in (("ner_backend", "transformer"), ("pos_backend", "transformer_pos")):
+        if any((spec or {}).get(backend) == "transformer" for spec in (tagging.get("languages") or {}).values()):
+            base = (tagging.get(key) or {}).get("base")
+            if base not in bases:
+                problems.append(f"config key tagging.{key}.base: must name one of base_encoders "
+                                f"({sorted(bases)}), got {base!r}")
     return problems

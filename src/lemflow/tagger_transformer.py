@@ -1,18 +1,23 @@
-"""NER tagging with a transformer token classifier fine-tuned from a base encoder.
+"""Word tagging with a transformer token classifier fine-tuned from a base encoder.
 
-The ``transformer`` NER backend (``tagging.languages.<lang>.ner_backend: transformer``): a
-linear head on a base encoder of ``base_encoders`` (``AutoModelForTokenClassification``),
-BIO ``PER/LOC/ORG/MISC`` tags, the label of a word on its first sub-word (the other sub-words
-are ignored by the loss and by prediction), early stopping on the dev set's entity-level F1
-(:func:`lemflow.tagging.ner_scores`), bf16 autocast where the device has it
-(:mod:`lemflow.device`). One model for every language (``joint``) or one per language.
+A linear head on a base encoder of ``base_encoders`` (``AutoModelForTokenClassification``),
+the label of a word on its first sub-word (the other sub-words are ignored by the loss and by
+prediction), early stopping on a dev score, bf16 autocast where the device has it
+(:mod:`lemflow.device`), one model for every language (``joint``) or one per language. The
+label inventory is a :class:`Scheme`:
+
+- :data:`NER` (the ``transformer`` NER backend, ``tagging.languages.<lang>.ner_backend``): BIO
+  ``PER/LOC/ORG/MISC``, selected by the dev set's entity-level F1 (:func:`lemflow.tagging.ner_scores`);
+- :data:`UPOS` (the ``transformer`` POS backend, ``tagging.languages.<lang>.pos_backend``): the 17
+  Universal POS tags, selected by dev accuracy.
 
 A sentence longer than ``max_length`` sub-words is cut into consecutive chunks of whole words
 (training and prediction alike), so no word is ever truncated away.
 
-A model directory holds the Hugging Face model + tokenizer and ``ner.json`` (labels, settings,
-training history, dev scores). :class:`TransformerNER` tags pretokenised sentences with it and
-:class:`WithNER` puts its NEs beside another tagger's UPOS.
+A model directory holds the Hugging Face model + tokenizer and ``ner.json`` / ``pos.json``
+(scheme, labels, settings, training history, dev scores). :class:`TransformerNER` and
+:class:`TransformerPOS` tag pretokenised sentences with it and :class:`WithNER` puts one tagger's
+NEs beside another's UPOS.
 """
 from __future__ import annotations
 
@@ -23,12 +28,14 @@ from pathlib import Path
 from typing import Sequence
 
 from .io import atomic_open, read_json
-from .tagging import Annotated, ner_scores, to_bio
+from .tagging import Annotated, ner_scores, to_bio, upos_accuracy
 
 log = logging.getLogger(__name__)
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 LABELS = ("O", *(f"{prefix}-{kind}" for kind in TYPES for prefix in "BI"))
+UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
+             "SCONJ", "SYM", "VERB", "X")
 IGNORE = -100
 
 # CPU-sized defaults (tagging.transformer in config/schema.yaml documents each key).
@@ -59,6 +66,58 @@ def tags_of(ids: Sequence[int]) -> list[str]:
     return to_bio([LABELS[i] for i in ids])
 
 
+class Scheme:
+    """The label inventory of a token classifier: which layer of an :class:`~lemflow.tagging.Annotated`
+    sentence it learns (``layer``), its labels, how tags map to label ids and back, and the dev
+    score that selects the model (``metric``, a key of :meth:`score`'s result)."""
+
+    def __init__(self, name: str, layer: str, labels: Sequence[str], metric: str, info_file: str, default: str):
+        self.name, self.layer, self.labels, self.metric, self.info_file = name, layer, tuple(labels), metric, info_file
+        self.default = self.labels.index(default)   # a word without sub-words (nothing to predict from)
+        self._index = {label: i for i, label in enumerate(self.labels)}
+
+    def gold(self, sentence: Annotated) -> list[str] | None:
+        return getattr(sentence, self.layer)
+
+    def ids(self, tags: Sequence[str]) -> list[int]:
+        return [self._index.get(tag, self.default) for tag in tags]
+
+    def tags(self, ids: Sequence[int]) -> list[str]:
+        return [self.labels[i] for i in ids]
+
+    def score(self, gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict:
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"Scheme({self.name})"
+
+
+class _NERScheme(Scheme):
+    def gold(self, sentence):
+        return None if sentence.ner is None else to_bio(sentence.ner)
+
+    def ids(self, tags):
+        return label_ids(tags)
+
+    def tags(self, ids):
+        return tags_of(ids)
+
+    def score(self, gold, predicted):
+        return ner_scores(gold, predicted)
+
+
+class _UPOSScheme(Scheme):
+    """UPOS; a tag outside the 17 (none in valid UD) is learnt as ``X``."""
+
+    def score(self, gold, predicted):
+        return {"accuracy": upos_accuracy(gold, predicted), "words": sum(len(g) for g in gold)}
+
+
+NER = _NERScheme("ner", "ner", LABELS, "f1", "ner.json", "O")
+UPOS = _UPOSScheme("upos", "upos", UPOS_TAGS, "accuracy", "pos.json", "X")
+SCHEMES = {scheme.name: scheme for scheme in (NER, UPOS)}
+
+
 # --------------------------------------------------------------------------- encoding
 def chunk_words(pieces_per_word: Sequence[int], limit: int) -> list[tuple[int, int]]:
     """Consecutive (start, end) word ranges whose sub-words fit ``limit`` (a word longer than
@@ -75,7 +134,7 @@ def chunk_words(pieces_per_word: Sequence[int], limit: int) -> list[tuple[int, i
 
 
 def encode(tokenizer, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None = None,
-           max_length: int = 128) -> list[dict]:
+           max_length: int = 128, scheme: Scheme = NER) -> list[dict]:
     """Examples of pretokenised sentences: ``input_ids``, ``labels`` (first sub-word of a word
     labelled, -100 elsewhere), ``first`` (position of each word's first sub-word, -1 for a
     word without sub-words) plus ``sentence`` and ``word_offset`` of the chunk."""
@@ -95,7 +154,7 @@ def encode(tokenizer, sentences: Sequence[Sequence[str]], tags: Sequence[Sequenc
             for piece, w in zip(ids, word_ids):
                 if w is not None and w < len(words):
                     pieces[w].append(piece)
-            labels = label_ids(tags[s]) if tags is not None else None
+            labels = scheme.ids(tags[s]) if tags is not None else None
             for a, b in chunk_words([len(p) for p in pieces], limit):
                 input_ids, chunk_labels, first = [cls], [IGNORE], []
                 for w in range(a, b):
@@ -196,14 +255,15 @@ def pad_hidden(states: Sequence, width: int | None = None):
 
 # --------------------------------------------------------------------------- prediction
 def predict(model, examples: Sequence[dict], n_words: Sequence[int], pad_id: int, batch_size: int, device,
-            precision: str = "fp32", top: TopLayers | None = None, cache: Sequence | None = None) -> list[list[str]]:
-    """BIO tags of every sentence (``n_words`` words each) from its encoded chunks (with
-    ``top`` and ``cache``: from the cached hidden states entering the top layers)."""
+            precision: str = "fp32", top: TopLayers | None = None, cache: Sequence | None = None,
+            scheme: Scheme = NER) -> list[list[str]]:
+    """Tags of every sentence (``n_words`` words each) from its encoded chunks (with ``top``
+    and ``cache``: from the cached hidden states entering the top layers)."""
     import torch
 
     from .device import autocast
 
-    ids: list[list[int]] = [[0] * n for n in n_words]
+    ids: list[list[int]] = [[scheme.default] * n for n in n_words]
     model.eval()
     with torch.no_grad():
         for batch in length_batches([len(e["input_ids"]) for e in examples], batch_size):
@@ -221,7 +281,7 @@ def predict(model, examples: Sequence[dict], n_words: Sequence[int], pad_id: int
                 for w, position in enumerate(e["first"]):
                     if position >= 0:
                         ids[e["sentence"]][e["word_offset"] + w] = int(best[row, position])
-    return [tags_of(sentence) for sentence in ids]
+    return [scheme.tags(sentence) for sentence in ids]
 
 
 def cache_lower(top: TopLayers, examples: Sequence[dict], pad_id: int, batch_size: int, device, precision: str,
@@ -248,10 +308,9 @@ def cache_lower(top: TopLayers, examples: Sequence[dict], pad_id: int, batch_siz
     return out
 
 
-class TransformerNER:
-    """NER of pretokenised sentences with a fine-tuned token classifier directory."""
-
-    has_ner = True
+class TransformerTagger:
+    """Tags of pretokenised sentences with a fine-tuned token classifier directory (its
+    scheme: ``ner.json`` or ``pos.json``)."""
 
     def __init__(self, model_dir: str | Path, device: str | None = None, precision: str | None = None,
                  batch_size: int | None = None):
@@ -260,7 +319,11 @@ class TransformerNER:
         from .device import resolve_device, resolve_precision
 
         model_dir = Path(model_dir)
-        self.info = read_json(model_dir / "ner.json")
+        found = [s for s in SCHEMES.values() if (model_dir / s.info_file).exists()]
+        if not found:
+            raise FileNotFoundError(f"{model_dir}: no {' or '.join(s.info_file for s in SCHEMES.values())}")
+        self.info = read_json(model_dir / found[0].info_file)
+        self.scheme = SCHEMES[self.info.get("scheme", found[0].name)]
         settings = self.info["settings"]
         self.device = resolve_device(device or settings.get("device", "auto"))
         self.precision = resolve_precision(precision or settings.get("precision", "auto"), self.device)
@@ -269,46 +332,71 @@ class TransformerNER:
         self.max_length = int(settings["max_length"])
         self.batch_size = int(batch_size or settings.get("eval_batch_size", 64))
 
-    def ner(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        examples = encode(self.tokenizer, sentences, None, self.max_length)
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        examples = encode(self.tokenizer, sentences, None, self.max_length, self.scheme)
         return predict(self.model, examples, [len(s) for s in sentences], self.tokenizer.pad_token_id,
-                       self.batch_size, self.device, self.precision)
+                       self.batch_size, self.device, self.precision, scheme=self.scheme)
+
+
+class TransformerNER(TransformerTagger):
+    """NER (BIO tags) of pretokenised sentences; UPOS ``X``."""
+
+    has_ner = True
+
+    def ner(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        return self.predict(sentences)
 
     def tag(self, sentences):
         return [["X"] * len(words) for words in sentences], self.ner(sentences)
 
 
-class WithNER:
-    """UPOS from one tagger, NER from another (e.g. stanza POS + transformer NER)."""
+class TransformerPOS(TransformerTagger):
+    """UPOS of pretokenised sentences; no NER (the tagger's NER fallback applies)."""
 
-    has_ner = True
+    has_ner = False
+
+    def tag(self, sentences):
+        return self.predict(sentences), [None] * len(sentences)
+
+
+class WithNER:
+    """UPOS from one tagger, NEs from another (e.g. stanza POS + transformer NER, or transformer
+    POS + stanza NER): any two taggers with ``tag``."""
 
     def __init__(self, pos_tagger, ner_tagger):
         self.pos_tagger, self.ner_tagger = pos_tagger, ner_tagger
+        self.has_ner = ner_tagger.has_ner
 
     def tag(self, sentences):
         upos, _ = self.pos_tagger.tag(sentences)
-        return upos, self.ner_tagger.ner(sentences)
+        return upos, self.ner_tagger.tag(sentences)[1]
 
 
 # --------------------------------------------------------------------------- training data
-def split_ner_data(spec: dict, lang: str, seed: int, dev_fraction: float) -> dict[str, list[Annotated]]:
-    """(train, dev, heldout) NER sentences of ``tagging.languages.<lang>``: the held-out part
-    exactly as the stanza tagger directory holds it out (same sources, fraction and seed), the
-    dev part split off the rest with the seed as stanza's dev set is."""
+def split_data(spec: dict, lang: str, seed: int, dev_fraction: float, layer: str = "ner") -> dict[str, list[Annotated]]:
+    """(train, dev, heldout) sentences of ``tagging.languages.<lang>.<layer>`` (``ner`` or
+    ``pos``): the held-out part exactly as the stanza tagger directory holds it out (same
+    sources, fraction and seed), the dev part split off the rest with the seed as stanza's dev
+    set is."""
     from .tagging import load_sources, split_off
 
-    cfg = spec.get("ner") or {}
-    train = [s for s in load_sources(cfg.get("train", []), lang) if s.ner is not None]
-    heldout = [s for s in load_sources(cfg.get("heldout", []), lang) if s.ner is not None]
+    cfg = spec.get(layer) or {}
+    field = "ner" if layer == "ner" else "upos"
+    train = [s for s in load_sources(cfg.get("train", []), lang) if getattr(s, field) is not None]
+    heldout = [s for s in load_sources(cfg.get("heldout", []), lang) if getattr(s, field) is not None]
     if not heldout and cfg.get("heldout_fraction", 0) > 0:
         train, heldout = split_off(train, cfg["heldout_fraction"], seed)
     if not train:
-        raise ValueError(f"tagging.languages.{lang}.ner: no NER-annotated training sentences")
+        raise ValueError(f"tagging.languages.{lang}.{layer}: no {field.upper()}-annotated training sentences")
     kept, dev = split_off(train, dev_fraction, seed) if len(train) >= 10 else (train, [])
     if not dev:
         kept, dev = train, train
     return {"train": kept, "dev": dev, "heldout": heldout}
+
+
+def split_ner_data(spec: dict, lang: str, seed: int, dev_fraction: float) -> dict[str, list[Annotated]]:
+    """:func:`split_data` of the NER layer."""
+    return split_data(spec, lang, seed, dev_fraction, "ner")
 
 
 # --------------------------------------------------------------------------- training
@@ -322,11 +410,14 @@ def _subsample(items: list, n: int, seed: int) -> list:
 
 
 def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], settings: dict, seed: int,
-          out_dir: str | Path, progress: bool = True) -> dict:
+          out_dir: str | Path, progress: bool = True, scheme: Scheme = NER) -> dict:
     """Fine-tune a token classifier from ``base_dir`` on ``data[lang]['train']`` of every
-    language (one model), select it by the mean entity-level F1 over the languages' dev sets
-    (early stopping after ``patience`` evaluations without improvement) and save it with
-    ``ner.json`` in ``out_dir``. Returns the ``ner.json`` content."""
+    language (one model) to predict ``scheme``'s labels, select it by the mean of the scheme's
+    dev score over the languages' dev sets (entity-level F1 for NER, accuracy for UPOS; early
+    stopping after ``patience`` evaluations without improvement) and save it with the scheme's
+    ``ner.json`` / ``pos.json`` in ``out_dir``. Returns that file's content (``dev_<metric>``:
+    the best mean dev score; ``train_cpu_seconds``: the process's CPU time, a load-independent
+    measure at one thread)."""
     import numpy as np
     import torch
     from tqdm import tqdm
@@ -335,22 +426,25 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
     from .device import BestOnDev, autocast, describe, optimizer_step, resolve_device, resolve_precision
 
     cfg = {**DEFAULTS, **settings}
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
+    metric = scheme.metric
     torch.manual_seed(seed)
     np.random.seed(seed)
     device = resolve_device(cfg["device"])
     precision = resolve_precision(cfg["precision"], device)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(f"{base_dir}: the transformer NER needs a fast tokenizer (word_ids)")
+        raise ValueError(f"{base_dir}: the transformer tagger needs a fast tokenizer (word_ids)")
+    labels = scheme.labels
     model = AutoModelForTokenClassification.from_pretrained(
-        str(base_dir), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)}).to(device)
+        str(base_dir), num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)}).to(device)
     langs = sorted(data)
     train_sents = [s for lang in langs for s in _subsample(data[lang]["train"], cfg["max_train_sentences"], seed)]
     dev_sents = {lang: _subsample(data[lang]["dev"], cfg["max_dev_sentences"], seed) for lang in langs}
-    train_examples = encode(tokenizer, [s.words for s in train_sents], [s.ner for s in train_sents], cfg["max_length"])
-    dev_examples = {lang: encode(tokenizer, [s.words for s in sents], None, cfg["max_length"])
+    train_examples = encode(tokenizer, [s.words for s in train_sents], [scheme.gold(s) for s in train_sents],
+                            cfg["max_length"], scheme)
+    dev_examples = {lang: encode(tokenizer, [s.words for s in sents], None, cfg["max_length"], scheme)
                     for lang, sents in dev_sents.items()}
     lengths = [len(e["input_ids"]) for e in train_examples]
     log.info("train: %d sentences (%d chunks, %d sub-words, longest %d) of %s; dev: %s; %s",
@@ -395,15 +489,15 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
         for lang in langs:
             predicted = predict(model, dev_examples[lang], [len(s.words) for s in dev_sents[lang]],
                                 tokenizer.pad_token_id, cfg["eval_batch_size"], device, precision,
-                                top, dev_cache.get(lang))
-            scores[lang] = ner_scores([to_bio(s.ner) for s in dev_sents[lang]], predicted)
+                                top, dev_cache.get(lang), scheme)
+            scores[lang] = scheme.score([scheme.gold(s) for s in dev_sents[lang]], predicted)
         return scores
 
     history, best_step, step, running, seen = [], 0, 0, 0.0, 0
     tracker = BestOnDev(cfg["patience"])
     step_seconds, step_sentences = 0.0, 0
     stop = False
-    bar = tqdm(total=total, desc="NER fine-tuning", disable=not progress, mininterval=10)
+    bar = tqdm(total=total, desc=f"{scheme.name} fine-tuning", disable=not progress, mininterval=10)
     for epoch in range(1, int(cfg["epochs"]) + 1):
         model.train()
         for batch in length_batches(lengths, cfg["batch_size"], generator, cfg["bucket_batches"]):
@@ -427,15 +521,15 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
             bar.update(1)
             if step % eval_every == 0 or step == total:
                 scores = evaluate()
-                mean_f1 = float(np.mean([scores[lang]["f1"] for lang in langs]))
+                mean = float(np.mean([scores[lang][metric] for lang in langs]))
                 entry = {"step": step, "epoch": epoch, "train_loss": running / max(1, seen),
-                         "dev_f1": mean_f1, "dev": {lang: round(scores[lang]["f1"], 4) for lang in langs},
+                         f"dev_{metric}": mean, "dev": {lang: round(scores[lang][metric], 4) for lang in langs},
                          "elapsed_s": round(time.time() - started, 1)}
                 history.append(entry)
                 running, seen = 0.0, 0
-                log.info("step %d/%d epoch %d: loss %.4f, dev entity F1 %.4f %s", step, total, epoch,
-                         entry["train_loss"], mean_f1, entry["dev"])
-                if tracker.update(mean_f1, model):
+                log.info("step %d/%d epoch %d: loss %.4f, dev %s %s %.4f %s", step, total, epoch,
+                         entry["train_loss"], scheme.name, metric, mean, entry["dev"])
+                if tracker.update(mean, model):
                     best_step = step
                 elif tracker.exhausted:
                     log.info("early stop at step %d: no dev improvement in %d evaluations", step, tracker.bad)
@@ -446,23 +540,25 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
             break
     bar.close()
     model.load_state_dict(tracker.state)
-    train_seconds = time.time() - started
+    train_seconds, train_cpu_seconds = time.time() - started, time.process_time() - cpu_started
     dev_scores = evaluate()
     check = predict(model, dev_examples[langs[0]], [len(s.words) for s in dev_sents[langs[0]]], tokenizer.pad_token_id,
-                    cfg["eval_batch_size"], device, precision)   # the saved model itself, no cache
-    dev_scores[langs[0]]["f1_full_forward"] = ner_scores([to_bio(s.ner) for s in dev_sents[langs[0]]], check)["f1"]
+                    cfg["eval_batch_size"], device, precision, scheme=scheme)   # the saved model itself, no cache
+    dev_scores[langs[0]][f"{metric}_full_forward"] = scheme.score([scheme.gold(s) for s in dev_sents[langs[0]]],
+                                                                  check)[metric]
     out_dir = Path(out_dir)
     model.save_pretrained(str(out_dir / "model"))
     tokenizer.save_pretrained(str(out_dir / "model"))
-    info = {"labels": list(LABELS), "languages": langs, "base": str(base_dir), "seed": seed,
+    info = {"scheme": scheme.name, "labels": list(labels), "languages": langs, "base": str(base_dir), "seed": seed,
             "settings": cfg, "run": describe(device, precision), "steps": step, "best_step": best_step,
-            "dev_f1": tracker.best, "dev": dev_scores, "history": history,
+            f"dev_{metric}": tracker.best, "dev": dev_scores, "history": history,
             "sizes": {"train_sentences": len(train_sents), "train_chunks": len(train_examples),
                       "dev_sentences": {lang: len(s) for lang, s in dev_sents.items()}},
             "train_seconds": round(train_seconds, 1),
+            "train_cpu_seconds": round(train_cpu_seconds, 1),
             "train_step_seconds": round(step_seconds, 1),
             "train_sentences_per_s": round(step_sentences / max(step_seconds, 1e-9), 2)}
-    with atomic_open(out_dir / "ner.json") as handle:
+    with atomic_open(out_dir / scheme.info_file) as handle:
         import json
 
         json.dump(info, handle, indent=2, ensure_ascii=False)
