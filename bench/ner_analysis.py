@@ -8,7 +8,7 @@ sentences, with the figures that explain their errors, per language.
 
 Per language and backend: entity-level P/R/F1 overall and per type, and every gold entity's
 outcome (exact; right span, wrong type; overlapping span; missed) and every predicted entity's
-(correct; overlapping a gold one; spurious). For the transformer: recall on held-out entities
+(correct; overlapping a gold one; spurious), and a 95% sentence-bootstrap interval of the F1. For the transformer: recall on held-out entities
 whose word sequence is an entity in the training part (seen) vs not (unseen); recall by the
 entity's length in sub-words of the model's tokenizer; sub-words per word. For the data:
 training entities per type; label consistency in the training part (of the word sequences
@@ -58,6 +58,28 @@ def outcomes(gold_tags, predicted_tags) -> dict:
     return dict(out)
 
 
+def f1_interval(gold_tags, predicted_tags, samples: int = 1000, seed: int = 0) -> list[float]:
+    """95% sentence-bootstrap interval of the entity-level F1."""
+    import random
+
+    from lemflow.tagging import bio_entities
+
+    counts = []
+    for g, p in zip(gold_tags, predicted_tags, strict=True):
+        gold, pred = set(bio_entities(g)), set(bio_entities(p))
+        counts.append((len(gold & pred), len(gold), len(pred)))
+    rng = random.Random(seed)
+    values = []
+    for _ in range(samples):
+        tp = n_gold = n_pred = 0
+        for _ in counts:
+            a, b, c = counts[rng.randrange(len(counts))]
+            tp, n_gold, n_pred = tp + a, n_gold + b, n_pred + c
+        values.append(2 * tp / (n_gold + n_pred) if n_gold + n_pred else 0.0)
+    values.sort()
+    return [values[int(0.025 * samples)], values[int(0.975 * samples) - 1]]
+
+
 def by_type(gold_tags, predicted_tags) -> dict:
     from lemflow.tagging import ner_scores
 
@@ -82,9 +104,15 @@ def entity_strings(sentences) -> Counter:
     return found
 
 
-def label_consistency(sentences) -> dict:
-    """Type consistency of repeated entity strings and the share of their occurrences unannotated."""
-    from lemflow.tagging import bio_entities, to_bio
+def label_consistency(sentences, min_annotated: int = 3) -> dict:
+    """Label consistency of the training annotations: of the word sequences annotated as an entity
+    at least twice, the share of occurrences with their majority type; of every occurrence of a word
+    sequence annotated at least ``min_annotated`` times (not punctuation only), whether it is
+    annotated there (exactly, as an entity) or left unannotated (all O): pooled, and the median and
+    quartiles over the sequences; and the entities made of punctuation only (label errors)."""
+    import statistics
+
+    from lemflow.tagging import _is_punct, bio_entities, to_bio
 
     strings = entity_strings(sentences)
     types = defaultdict(Counter)
@@ -93,8 +121,9 @@ def label_consistency(sentences) -> dict:
     repeated = {w: c for w, c in types.items() if sum(c.values()) >= 2}
     majority = sum(max(c.values()) for c in repeated.values())
     total = sum(sum(c.values()) for c in repeated.values())
-    annotated = unannotated = 0
-    unannotated_examples = Counter()
+    punct = {w: sum(c.values()) for w, c in types.items() if all(all(_is_punct(ch) for ch in word) for word in w)}
+    frequent = {w for w, c in types.items() if sum(c.values()) >= min_annotated and w not in punct}
+    annotated, unannotated = Counter(), Counter()
     for s in sentences:
         tags = to_bio(s.ner)
         spans = {(a, b) for a, b, _ in bio_entities(tags)}
@@ -102,19 +131,24 @@ def label_consistency(sentences) -> dict:
         for a in range(len(folded)):
             for b in range(a + 1, min(len(folded), a + MAX_SPAN) + 1):
                 words = tuple(folded[a:b])
-                if words not in types:
+                if words not in frequent:
                     continue
                 if (a, b) in spans:
-                    annotated += 1
+                    annotated[words] += 1
                 elif all(t == "O" for t in tags[a:b]):
-                    unannotated += 1
-                    unannotated_examples[" ".join(words)] += 1
+                    unannotated[words] += 1
+    shares = sorted(unannotated[w] / (annotated[w] + unannotated[w]) for w in frequent if annotated[w] + unannotated[w])
+    n_ann, n_un = sum(annotated.values()), sum(unannotated.values())
+    quartiles = statistics.quantiles(shares, n=4) if len(shares) >= 2 else [float("nan")] * 3
     return {"repeated_strings": len(repeated), "repeated_occurrences": total,
             "majority_type_share": majority / total if total else float("nan"),
             "strings_with_several_types": sum(len(c) > 1 for c in repeated.values()),
-            "occurrences_annotated": annotated, "occurrences_unannotated": unannotated,
-            "unannotated_share": unannotated / (annotated + unannotated) if annotated + unannotated else float("nan"),
-            "most_unannotated": unannotated_examples.most_common(8)}
+            "punctuation_entities": sum(punct.values()),
+            "frequent_strings": len(frequent), "occurrences_annotated": n_ann, "occurrences_unannotated": n_un,
+            "unannotated_share": n_un / (n_ann + n_un) if n_ann + n_un else float("nan"),
+            "unannotated_share_quartiles": quartiles,
+            "strings_mostly_unannotated": sum(x > 0.5 for x in shares),
+            "most_unannotated": [(" ".join(w), n) for w, n in unannotated.most_common(8)]}
 
 
 def parallel_agreement(path, langs) -> dict:
@@ -202,6 +236,7 @@ def main(argv=None):
         entry = {"heldout_sentences": len(heldout), "train_sentences": len(data["train"]), "backends": {}}
         for name, pred in predicted.items():
             entry["backends"][name] = {**{k: v for k, v in ner_scores(gold, pred).items()},
+                                       "f1_ci95": f1_interval(gold, pred),
                                        "by_type": by_type(gold, pred), "outcomes": outcomes(gold, pred)}
         train_strings = {words for words, _ in entity_strings(data["train"] + data["dev"])}
         seen = unseen = seen_found = unseen_found = 0
@@ -234,11 +269,13 @@ def main(argv=None):
 
 def print_summary(result):
     langs = list(result["languages"])
-    print(f"{'lang':<5}{'backend':<13}{'P':>7}{'R':>7}{'F1':>7}   per type F1 (gold)")
+    print(f"{'lang':<5}{'backend':<13}{'P':>7}{'R':>7}{'F1':>7}{'95% CI':>16}   per type F1 (gold)")
     for lang, entry in result["languages"].items():
         for name, s in entry["backends"].items():
             types = "  ".join(f"{k} {v['f1']:.3f} ({v['gold_entities']})" for k, v in s["by_type"].items())
-            print(f"{lang:<5}{name:<13}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}   {types}")
+            low, high = s["f1_ci95"]
+            print(f"{lang:<5}{name:<13}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
+                  f"   [{low:.3f}, {high:.3f}]   {types}")
     print("\ngold-entity outcomes (exact / right span wrong type / overlapping span / missed) and predicted "
           "(correct / overlapping / spurious)")
     for lang, entry in result["languages"].items():
@@ -257,10 +294,14 @@ def print_summary(result):
     print("\ntraining data: entities by type; label consistency")
     for lang, entry in result["languages"].items():
         c = entry["train_label_consistency"]
+        q = c["unannotated_share_quartiles"]
         print(f"{lang:<5}{entry['train_entities_by_type']}  repeated strings {c['repeated_strings']} "
               f"(majority type {c['majority_type_share']:.3f}, {c['strings_with_several_types']} with >1 type); "
-              f"occurrences unannotated {c['unannotated_share']:.3f} "
-              f"({c['occurrences_unannotated']} of {c['occurrences_annotated'] + c['occurrences_unannotated']})")
+              f"punctuation-only entities {c['punctuation_entities']}; of {c['frequent_strings']} strings annotated "
+              f">= 3 times, occurrences unannotated {c['unannotated_share']:.3f} "
+              f"({c['occurrences_unannotated']} of {c['occurrences_annotated'] + c['occurrences_unannotated']}; "
+              f"per string quartiles {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}, {c['strings_mostly_unannotated']} mostly "
+              f"unannotated); most: {c['most_unannotated'][:5]}")
     if "parallel" in result:
         print("\nmultiNER parallel annotation agreement")
         for lang, p in result["parallel"].items():
