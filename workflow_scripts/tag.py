@@ -38,16 +38,16 @@ def main(argv=None):
     if len(args.ner_model) > 1 or len(args.pos_model) > 1:
         parser.error("--ner-model and --pos-model take at most one directory each")
     tagger, gold, fallback = load_tagger(args.model, args.lang)
-    if args.pos_model:
-        from lemflow.tagger_transformer import TransformerPOS, WithNER
+    if args.pos_model or args.ner_model:
+        # each layer from its own tagger, the directory's tagger only for a layer without a transformer
+        # (with both transformers it is not run at all)
+        from lemflow.tagger_transformer import TransformerNER, TransformerPOS, WithNER
 
-        tagger = WithNER(TransformerPOS(args.pos_model[0]), tagger)
-        logging.info("UPOS: transformer %s", args.pos_model[0])
-    if args.ner_model:
-        from lemflow.tagger_transformer import TransformerNER, WithNER
-
-        tagger = WithNER(tagger, TransformerNER(args.ner_model[0]))
-        logging.info("NER: transformer %s", args.ner_model[0])
+        pos_tagger = TransformerPOS(args.pos_model[0]) if args.pos_model else tagger
+        ner_tagger = TransformerNER(args.ner_model[0]) if args.ner_model else tagger
+        logging.info("UPOS: %s; NER: %s", args.pos_model[0] if args.pos_model else "the tagger directory's",
+                     args.ner_model[0] if args.ner_model else "the tagger directory's")
+        tagger = WithNER(pos_tagger, ner_tagger)
     used_gold = without_gold_ner(gold) if gold is not None and args.ner_source == "predicted" else gold
     for path, out in zip(args.inputs, args.outputs):
         start = time.perf_counter()
