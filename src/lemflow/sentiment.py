@@ -274,7 +274,7 @@ def fine_tune(model_dir: str | Path, splits: dict, labels: Sequence[str], settin
                 log(f"step {step} epoch {epoch}: dev macro-F1 {dev['macro_f1']:.4f}")
                 if tracker.update(dev["macro_f1"], model):
                     best_step = (step, epoch)
-                elif tracker.exhausted:
+                elif tracker.exhausted and step < total_steps:
                     log(f"early stop at step {step}: no dev improvement in {tracker.bad} evaluations")
                     stop = True
                     break

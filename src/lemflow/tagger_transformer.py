@@ -531,7 +531,7 @@ def train(base_dir: str | Path, data: dict[str, dict[str, list[Annotated]]], set
                          entry["train_loss"], scheme.name, metric, mean, entry["dev"])
                 if tracker.update(mean, model):
                     best_step = step
-                elif tracker.exhausted:
+                elif tracker.exhausted and step < total:
                     log.info("early stop at step %d: no dev improvement in %d evaluations", step, tracker.bad)
                     stop = True
                     break
