@@ -381,10 +381,10 @@ def test_sentiment_pools_pre_training_seeds_and_averages_repeats(tmp_path):
     """Sentiment rows carry the pre-training seed (``seed``) and the probe seed (``repeat``):
     the report averages the repeats of each pre-training seed, then pools the seeds (n = seeds)."""
     from lemflow.report import primary_family
-    from lemflow.sentiment import mcnemar_rows, tidy_rows
+    from lemflow.sentiment import classification_metrics, significance_rows, tidy_rows
 
     gold = [0, 1] * 10
-    by_seed = {"mlm_tlm": [0.50, 0.56], "lem": [0.70, 0.74], "lem_ne": [0.60]}
+    by_seed = {"mlm_tlm": [0.50, 0.55], "lem": [0.70, 0.75], "lem_ne": [0.60]}
     runs = []
     for strategy, seeds in by_seed.items():
         for index, accuracy in enumerate(seeds):
@@ -393,24 +393,28 @@ def test_sentiment_pools_pre_training_seeds_and_averages_repeats(tmp_path):
             for probe_seed in (13, 14, 15):  # probe repeats: the same predictions
                 runs.append({"pair": "si-en", "base": "s", "strategy": strategy if index == 0 else f"{strategy}@s{index}",
                              "seed": probe_seed, "test_predictions": predictions, "test_gold": gold,
-                             "test": {"macro_f1": accuracy, "accuracy": accuracy}})
+                             "labels": ["neg", "pos"], "test": classification_metrics(gold, predictions, ["neg", "pos"])})
     rows = [row for run in runs for row in tidy_rows(run, pair="si-en", base="s", strategy=run["strategy"],
                                                      dataset="c")]
     results = _write_dicts(tmp_path / "sentiment" / "results.csv", rows)
-    sig = _write_dicts(tmp_path / "sentiment" / "significance.csv",
-                       mcnemar_rows(runs, reference="mlm_tlm", dataset={"si-en": "c"}))
+    significance = significance_rows(runs, reference="mlm_tlm", dataset={"si-en": "c"}, samples=500)
+    sig = _write_dicts(tmp_path / "sentiment" / "significance.csv", significance)
+    accuracy_only = _write_dicts(tmp_path / "sentiment" / "accuracy_only.csv",
+                                 [r for r in significance if r["metric"] == "accuracy"])
     agg = aggregate(read_results([results]))
-    get = lambda table, s, m="macro_f1": table[(table.strategy == s) & (table.metric == m)].iloc[0]  # noqa: E731
+    get = lambda table, s, m="accuracy": table[(table.strategy == s) & (table.metric == m)].iloc[0]  # noqa: E731
     lem = get(agg, "lem")
     assert (lem["n"], lem["seeds"], len(lem["runs"])) == (2, 2, 6)  # 2 pre-training seeds x 3 probe repeats
-    assert lem["values"] == pytest.approx([0.70, 0.74]) and lem["std"] == pytest.approx(0.04 / 2 ** 0.5)
+    assert lem["values"] == pytest.approx([0.70, 0.75]) and lem["std"] == pytest.approx(0.05 / 2 ** 0.5)
     ne = get(agg, "lem_ne")  # one pre-training seed: its repeats are the values
     assert (ne["n"], ne["seeds"]) == (3, 1)
+    welch_only = compare(agg, read_significance([accuracy_only]), ReportSettings())
+    assert get(welch_only, "lem", "macro_f1")["test"] == "welch"  # over the 2 pre-training seeds, not 6 rows
+    f1 = agg[(agg.strategy.isin(["lem", "mlm_tlm"])) & (agg.metric == "macro_f1")].set_index("strategy")["values"]
+    assert welch_p(f1["lem"], f1["mlm_tlm"]) == pytest.approx(get(welch_only, "lem", "macro_f1")["p_value"])
     table = compare(agg, read_significance([sig]), ReportSettings())
-    assert get(table, "lem")["test"] == "welch"  # over the 2 pre-training seeds, not 6 rows
-    assert welch_p([0.70, 0.74], [0.50, 0.56]) == pytest.approx(get(table, "lem")["p_value"])
-    accuracy = get(table, "lem", "accuracy")
-    assert accuracy["test"] == "stage"  # McNemar, one probe run per pre-training seed, seeds pooled
+    assert get(table, "lem")["test"] == "stage"  # McNemar, one probe run per pre-training seed, seeds pooled
+    assert get(table, "lem", "macro_f1")["test"] == "stage"  # the stage's paired bootstrap over texts and seeds
     settings = ReportSettings(primary=[{"task": "sentiment", "pair": "si-en", "metric": "accuracy", "strategy": "lem"},
                                        {"task": "sentiment", "pair": "si-en", "metric": "macro_f1", "strategy": "lem"}])
     family = primary_family(agg, read_significance([sig]), settings)

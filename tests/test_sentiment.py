@@ -230,22 +230,25 @@ def test_probe_on_frozen_features_learns_and_keeps_predictions(encoder):
     assert again[0]["test_predictions"] == runs[0]["test_predictions"]  # seeded
 
 
-def test_probe_mcnemar_rows_identical_systems_and_seeded_names():
-    from lemflow.sentiment import mcnemar_rows
+def test_probe_significance_rows_identical_systems_and_seeded_names():
+    from lemflow.sentiment import significance_rows
 
     def run(strategy, seed, predictions):
         gold = [0, 1, 2, 0, 1, 2]
         correct = sum(p == g for p, g in zip(predictions, gold)) / 6
         return {"pair": "si-en", "base": "b", "strategy": strategy, "seed": seed, "test_predictions": predictions,
-                "test_gold": gold, "test": {"macro_f1": correct, "accuracy": correct}}
+                "test_gold": gold, "labels": ["a", "b", "c"],
+                "test": {"macro_f1": correct, "weighted_f1": correct, "accuracy": correct}}
 
     runs = [run("mlm_tlm", 1, [0, 1, 2, 0, 0, 0]), run("mlm_tlm@s1", 1, [0, 1, 2, 0, 0, 0]),
             run("same", 1, [0, 1, 2, 0, 0, 0]), run("same@s1", 1, [0, 1, 2, 0, 0, 0]),
             run("lem", 1, [0, 1, 2, 0, 1, 2]), run("lem@s1", 1, [0, 1, 2, 0, 1, 2]),
             run("lem", 2, [0, 1, 2, 0, 1, 2]), run("mlm_tlm", 2, [0, 1, 2, 0, 0, 0])]  # a second probe seed: not counted
-    rows = {(r["strategy"], r["metric"]): r for r in mcnemar_rows(runs, reference="mlm_tlm", dataset={})}
+    rows = {(r["strategy"], r["metric"]): r
+            for r in significance_rows(runs, reference="mlm_tlm", dataset={}, samples=200)}
     assert rows[("same", "accuracy")]["p_value"] == 1.0 and rows[("same", "accuracy")]["runs"] == 2
-    assert ("lem", "macro_f1") not in rows  # macro-F1 is left to Welch's test over seeds
+    assert rows[("same", "macro_f1")]["p_value"] == 1.0  # identical predictions: no difference
+    assert rows[("lem", "macro_f1")]["test"].startswith("paired bootstrap")
     lem = rows[("lem", "accuracy")]
     assert (lem["only_strategy"], lem["only_reference"]) == (4, 0)  # 2 texts x 2 pre-training seeds
     assert lem["p_value"] == pytest.approx(2 * 0.5 ** 4) and lem["difference"] == pytest.approx(2 / 6)

@@ -139,6 +139,38 @@ def test_welch_statuses():
     assert math.isnan(p) and status == "too few"
     p, status = stats.welch([0.1, 0.2, 0.15], [0.5, 0.6, 0.55])
     assert status == "ok" and p < 0.01
+    # identical repeats whose mean carries rounding noise (as pandas' averaging leaves it) are no sample:
+    # a t-test on a 1e-17 'spread' would give p ~ 1e-30 for any difference
+    p, status = stats.welch([0.43157752292026114] * 3, [0.4323855865021865, 0.4323855865021866, 0.4323855865021865])
+    assert math.isnan(p) and status == "not testable"
+    assert stats.welch([0.2, 0.2 + 1e-17], [0.2, 0.2]) == (1.0, "equal")
+
+
+def test_f1_bootstrap_matches_sklearn_and_finds_a_planted_difference():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, size=400)
+    noisy = lambda rate, seed: np.where(np.random.default_rng(seed).random(400) < rate,  # noqa: E731
+                                        np.random.default_rng(seed + 1).integers(0, 3, 400), gold)
+    good = [noisy(0.2, 1), noisy(0.2, 3)]
+    bad = [noisy(0.6, 5), noisy(0.6, 7)]
+    for average in ("macro", "weighted"):
+        out = stats.f1_bootstrap(good, bad, gold, 3, average=average, samples=2000, seed=1)
+        expected = (np.mean([f1_score(gold, p, average=average, labels=[0, 1, 2]) for p in good])
+                    - np.mean([f1_score(gold, p, average=average, labels=[0, 1, 2]) for p in bad]))
+        assert out["difference"] == pytest.approx(expected)
+        assert out["ci_low"] < expected < out["ci_high"] and out["ci_low"] > 0 and out["p_value"] < 0.01
+    same = stats.f1_bootstrap(good, good, gold, 3, samples=500)
+    assert same["difference"] == 0.0 and same["p_value"] == 1.0
+    # a class never predicted nor present scores 0 (scikit-learn's zero_division=0)
+    out = stats.f1_bootstrap([[0, 1, 0, 1]], [[0, 0, 0, 0]], [0, 1, 0, 1], 3, samples=200)
+    assert out["difference"] == pytest.approx(f1_score([0, 1, 0, 1], [0, 1, 0, 1], labels=[0, 1, 2], average="macro",
+                                                        zero_division=0)
+                                              - f1_score([0, 1, 0, 1], [0, 0, 0, 0], labels=[0, 1, 2], average="macro",
+                                                         zero_division=0))
+    with pytest.raises(ValueError, match="same 4 texts"):
+        stats.f1_bootstrap([[0, 1, 0]], [[0, 0, 0, 0]], [0, 1, 0, 1], 3)
 
 
 def test_degenerate():

@@ -18,7 +18,7 @@ from pathlib import Path
 from lemflow.io import atomic_open, read_json, write_json
 from lemflow.readers import read_sentiment_csv
 from lemflow.results import REPEAT, write_results, write_table
-from lemflow.sentiment import fine_tune, mcnemar_rows, prepare_splits, probe, tidy_rows
+from lemflow.sentiment import fine_tune, prepare_splits, probe, significance_rows, tidy_rows
 
 
 
@@ -76,12 +76,12 @@ def cmd_collect(args):
     write_results(args.output, rows, extra=(REPEAT,))  # seed: pre-training seed index; repeat: probe/fine-tuning seed
     if args.significance:
         runs = [read_json(path) for path in args.metrics]
-        significance = mcnemar_rows(runs, reference=args.reference, dataset=args.dataset)
+        significance = significance_rows(runs, reference=args.reference, dataset=args.dataset)
         columns = ["task", "dataset", "pair", "base", "strategy", "reference", "metric", "value", "reference_value",
-                   "difference", "p_value", "significant", "mcnemar_p", "only_strategy", "only_reference", "runs",
-                   "seeds", "reference_seeds", "se"]
+                   "difference", "p_value", "significant", "test", "mcnemar_p", "only_strategy", "only_reference",
+                   "ci_low", "ci_high", "runs", "seeds", "reference_seeds", "se"]
         write_table(args.significance, columns, significance)
-        logging.info("%d McNemar rows (probe runs) against %s", len(significance), args.reference)
+        logging.info("%d significance rows (probe runs: McNemar on accuracy, bootstrap on F1) against %s", len(significance), args.reference)
     logging.info("%d rows from %d runs", len(rows), len(args.metrics))
 
 

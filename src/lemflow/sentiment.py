@@ -335,24 +335,27 @@ def probe(model_dir: str | Path, splits: dict, labels: Sequence[str], settings: 
     return results
 
 
-def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: float = 0.05) -> list[dict]:
+def significance_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: float = 0.05,
+                      samples: int = 10000) -> list[dict]:
     """Significance rows (report format) for runs that kept their test predictions (the probe):
-    every strategy against ``reference`` of the same pair and base, exact McNemar on per-text
-    correctness, pooled over pre-training seeds (lemflow.stats). Probe seeds only reorder the
-    solver's samples, so their predictions are (nearly) the same: one run per pre-training seed
-    (the lowest probe seed) enters the test, else the same discordant texts would count again."""
+    every strategy against ``reference`` of the same pair and base. Accuracy: exact McNemar on
+    per-text correctness, pooled over pre-training seeds. Macro- and weighted F1: a paired
+    bootstrap over test texts and pre-training seeds (lemflow.stats.f1_bootstrap), its interval
+    and SE in the row. Probe seeds only reorder the solver's samples, so their predictions are
+    (nearly) the same: one run per pre-training seed (the lowest probe seed) enters the tests;
+    repeats of a deterministic probe are not samples, and a t-test over them would find any
+    difference 'significant'."""
     from .seeds import split_seeded
-    from .stats import mcnemar_pooled, paired_proportion_se
+    from .stats import f1_bootstrap, mcnemar_pooled, paired_proportion_se
 
     by_system: dict = {}
     for run in runs:
         if "test_predictions" not in run:
             continue
         strategy, index = split_seeded(run["strategy"])
-        correct = [int(p == g) for p, g in zip(run["test_predictions"], run["test_gold"])]
         runs_of = by_system.setdefault((run["pair"], run["base"], strategy), {})
-        if index not in runs_of or run["seed"] < runs_of[index][3]:
-            runs_of[index] = (correct, run["test"]["macro_f1"], run["test"]["accuracy"], run["seed"])
+        if index not in runs_of or run["seed"] < runs_of[index]["seed"]:
+            runs_of[index] = run
     rows = []
     for (pair, base, strategy), system_runs in sorted(by_system.items()):
         ref_runs = by_system.get((pair, base, reference))
@@ -361,18 +364,36 @@ def mcnemar_rows(runs: Sequence[dict], *, reference: str, dataset: dict, alpha: 
         keys = sorted(set(system_runs) & set(ref_runs))
         if not keys:
             continue
-        test = mcnemar_pooled([(system_runs[k][0], ref_runs[k][0]) for k in keys])
-        for position, metric in ((2, "accuracy"),):  # McNemar tests per-text correctness: accuracy, not macro-F1
-            value = float(np.mean([system_runs[k][position] for k in keys]))
-            ref_value = float(np.mean([ref_runs[k][position] for k in keys]))
-            rows.append({"task": "sentiment", "dataset": dataset.get(pair, "codemixed"), "pair": pair, "base": base,
-                         "strategy": strategy, "reference": reference, "metric": metric, "value": value,
-                         "reference_value": ref_value, "difference": value - ref_value, "p_value": test["p_value"],
-                         "significant": bool(test["p_value"] < alpha), "mcnemar_p": test["p_value"],
-                         "only_strategy": test["only_a"], "only_reference": test["only_b"], "runs": len(keys),
-                         "seeds": len(keys), "reference_seeds": len(keys),
-                         "se": paired_proportion_se(test["only_a"], test["only_b"],
-                                                    sum(len(system_runs[k][0]) for k in keys))})
+        gold = ref_runs[keys[0]]["test_gold"]
+        if any(r[k]["test_gold"] != gold for r in (system_runs, ref_runs) for k in keys):
+            raise ValueError(f"sentiment {pair} {base}: {strategy} and {reference} runs were tested on different texts")
+        common = {"task": "sentiment", "dataset": dataset.get(pair, "codemixed"), "pair": pair, "base": base,
+                  "strategy": strategy, "reference": reference, "runs": len(keys), "seeds": len(keys),
+                  "reference_seeds": len(keys)}
+
+        def mean_metric(of, metric):
+            return float(np.mean([of[k]["test"][metric] for k in keys]))
+
+        correct = {name: [[int(p == g) for p, g in zip(of[k]["test_predictions"], gold)] for k in keys]
+                   for name, of in (("system", system_runs), ("reference", ref_runs))}
+        test = mcnemar_pooled(list(zip(correct["system"], correct["reference"])))
+        value, ref_value = mean_metric(system_runs, "accuracy"), mean_metric(ref_runs, "accuracy")
+        rows.append({**common, "metric": "accuracy", "test": "mcnemar", "value": value, "reference_value": ref_value,
+                     "difference": value - ref_value, "p_value": test["p_value"],
+                     "significant": bool(test["p_value"] < alpha), "mcnemar_p": test["p_value"],
+                     "only_strategy": test["only_a"], "only_reference": test["only_b"],
+                     "se": paired_proportion_se(test["only_a"], test["only_b"], len(keys) * len(gold))})
+        n_classes = len(ref_runs[keys[0]]["labels"])
+        for average in ("macro", "weighted"):
+            metric = f"{average}_f1"
+            boot = f1_bootstrap([system_runs[k]["test_predictions"] for k in keys],
+                                [ref_runs[k]["test_predictions"] for k in keys], gold, n_classes, average=average,
+                                samples=samples, seed=0)
+            value, ref_value = mean_metric(system_runs, metric), mean_metric(ref_runs, metric)
+            rows.append({**common, "metric": metric, "test": "paired bootstrap (texts, seeds)", "value": value,
+                         "reference_value": ref_value, "difference": value - ref_value, "p_value": boot["p_value"],
+                         "significant": bool(boot["p_value"] < alpha), "ci_low": boot["ci_low"],
+                         "ci_high": boot["ci_high"], "se": boot["se"]})
     return rows
 
 

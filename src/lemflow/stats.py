@@ -133,6 +133,67 @@ def cluster_bootstrap(a_runs, b_runs, clusters=None, *, samples: int = 10000, se
             "clusters": n_clusters}
 
 
+def _f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, support: np.ndarray, average: str) -> np.ndarray:
+    """F1 averaged over classes from (..., classes) counts; a class with no true, no predicted
+    example scores 0 (scikit-learn's ``zero_division=0``)."""
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(denominator, dtype=np.float64), where=denominator > 0)
+    if average == "macro":
+        return f1.mean(-1)
+    if average == "weighted":
+        support = np.broadcast_to(support, f1.shape)
+        total = support.sum(-1)
+        return np.divide((f1 * support).sum(-1), total, out=np.zeros_like(total, dtype=np.float64), where=total > 0)
+    raise ValueError(f"average must be 'macro' or 'weighted', not {average!r}")
+
+
+def f1_bootstrap(a_predictions, b_predictions, gold, n_classes: int, *, average: str = "macro",
+                 samples: int = 10000, seed: int = 0, confidence: float = 0.95, batch: int = 1000) -> dict:
+    """Paired bootstrap of F1(A) - F1(B) on one test set: F1 is not a mean of per-text outcomes, so
+    the cluster bootstrap above does not apply. ``a_predictions`` (seeds_a, texts) and
+    ``b_predictions`` (seeds_b, texts): predicted class ids of each pre-training seed; ``gold``
+    (texts,). The statistic is the mean over seeds of each seed's F1. A resample draws texts with
+    replacement (the same draw for A and B) and, per strategy, seeds with replacement; the counts
+    are weighted by the draw, so every resample is a few matrix products. Returns what
+    ``cluster_bootstrap`` returns (difference, percentile interval, se, shifted-distribution p)."""
+    a = np.atleast_2d(np.asarray(a_predictions, dtype=np.int64))
+    b = np.atleast_2d(np.asarray(b_predictions, dtype=np.int64))
+    g = np.asarray(gold, dtype=np.int64)
+    if a.shape[1] != len(g) or b.shape[1] != len(g):
+        raise ValueError(f"paired bootstrap needs predictions for the same {len(g)} texts: {a.shape[1]} and {b.shape[1]}")
+    classes = np.arange(n_classes)
+    true_onehot = (g[:, None] == classes).astype(np.float64)                 # (texts, classes)
+
+    def indicators(predictions):
+        predicted = (predictions[:, :, None] == classes).astype(np.float64)  # (seeds, texts, classes)
+        return predicted * true_onehot, predicted * (1 - true_onehot), (1 - predicted) * true_onehot
+
+    def f1_of(parts, weights):
+        tp, fp, fn = (np.einsum("mt,stc->msc", weights, x) for x in parts)  # (resamples, seeds, classes)
+        return _f1_from_counts(tp, fp, fn, (weights @ true_onehot)[:, None, :], average)
+
+    parts_a, parts_b = indicators(a), indicators(b)
+    ones = np.ones((1, len(g)))
+    observed = float(f1_of(parts_a, ones).mean() - f1_of(parts_b, ones).mean())
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(samples)
+    n = len(g)
+    for start in range(0, samples, batch):
+        m = min(batch, samples - start)
+        draws = rng.integers(0, n, size=(m, n)) + n * np.arange(m)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n).astype(np.float64)
+        per_seed_a, per_seed_b = f1_of(parts_a, weights), f1_of(parts_b, weights)   # (m, seeds)
+        pick_a = rng.integers(0, a.shape[0], size=(m, a.shape[0]))
+        pick_b = rng.integers(0, b.shape[0], size=(m, b.shape[0]))
+        diffs[start:start + m] = (np.take_along_axis(per_seed_a, pick_a, 1).mean(1)
+                                  - np.take_along_axis(per_seed_b, pick_b, 1).mean(1))
+    alpha = (1.0 - confidence) / 2.0
+    p = 1.0 if observed == 0.0 else float((1 + np.sum(np.abs(diffs - observed) >= abs(observed) - 1e-12)) / (samples + 1))
+    return {"difference": observed, "ci_low": float(np.quantile(diffs, alpha)),
+            "ci_high": float(np.quantile(diffs, 1.0 - alpha)), "se": float(diffs.std(ddof=1)),
+            "p_value": min(1.0, p), "samples": int(samples), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0])}
+
+
 # --------------------------------------------------------------------------- multiple comparisons, power
 
 
@@ -164,17 +225,23 @@ def minimum_detectable_difference(se: float, alpha: float = 0.05, power: float =
 # --------------------------------------------------------------------------- seed-level tests
 
 
+def _constant(values: np.ndarray) -> bool:
+    """No spread beyond rounding: repeats of a deterministic run averaged in another order differ
+    by ~1e-17, and a t-test on that 'variance' gives p ~ 1e-30."""
+    return bool(np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
+
+
 def welch(a: Sequence[float], b: Sequence[float]) -> tuple[float, str]:
     """(p, status) of Welch's t-test over seeds. status: ``ok``; ``too few`` (a side has < 2
     values: p NaN); ``equal`` (identical values on both sides: p = 1); ``not testable`` (both
-    sides without variance but different means: no t statistic exists, p NaN)."""
+    sides without variance, up to rounding, but different means: no t statistic exists, p NaN)."""
     from scipy import stats
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     if len(a) < 2 or len(b) < 2:
         return float("nan"), "too few"
-    if a.std() == 0 and b.std() == 0:
-        return (1.0, "equal") if a.mean() == b.mean() else (float("nan"), "not testable")
+    if _constant(a) and _constant(b):
+        return (1.0, "equal") if np.isclose(a.mean(), b.mean(), rtol=1e-12, atol=1e-12) else (float("nan"), "not testable")
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue), "ok"
 
 
