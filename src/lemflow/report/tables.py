@@ -110,9 +110,9 @@ def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
                "tables pool the seeds of a strategy: mean ± std over pre-training seeds, n = the number of seeds. "
                "Mining intervals and tests resample seeds and documents jointly; curation's McNemar test adds the "
                "discordant pairs of every pre-training seed both strategies have; sentiment averages the "
-               "fine-tuning/probe repeats (`repeat`) of each pre-training seed first (its McNemar test takes one "
-               "probe run per seed), and NMT and the remaining sentiment metrics are tested by Welch's t-test over "
-               "pre-training seeds. A comparison with one seed on a side covers test sampling only (a sentiment "
+               "fine-tuning/probe repeats (`repeat`) of each pre-training seed first; a probe's tests take one "
+               "run per pre-training seed (McNemar on accuracy, a paired bootstrap over texts and seeds on F1), "
+               "and NMT and fine-tuned sentiment are tested by Welch's t-test over pre-training seeds. A comparison with one seed on a side covers test sampling only (a sentiment "
                "result of one pre-training seed shows the spread of its repeats).", ""]
     return md
 
