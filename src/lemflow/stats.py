@@ -122,15 +122,18 @@ def cluster_bootstrap(a_runs, b_runs, clusters=None, *, samples: int = 10000, se
         pick_b = rng.integers(0, b.shape[0], size=(m, b.shape[0]))
         diffs[start:start + m] = (np.take_along_axis(per_seed_a, pick_a, 1).mean(1)
                                   - np.take_along_axis(per_seed_b, pick_b, 1).mean(1))
+    return {**_bootstrap_summary(observed, diffs, confidence), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0]),
+            "clusters": n_clusters}
+
+
+def _bootstrap_summary(observed: float, diffs: np.ndarray, confidence: float) -> dict:
+    """Percentile interval, SE and the shifted-distribution two-sided p of bootstrap differences."""
     alpha = (1.0 - confidence) / 2.0
-    if observed == 0.0:
-        p = 1.0
-    else:
-        p = float((1 + np.sum(np.abs(diffs - observed) >= abs(observed) - 1e-12)) / (samples + 1))
+    samples = len(diffs)
+    p = 1.0 if observed == 0.0 else float((1 + np.sum(np.abs(diffs - observed) >= abs(observed) - 1e-12)) / (samples + 1))
     return {"difference": observed, "ci_low": float(np.quantile(diffs, alpha)),
             "ci_high": float(np.quantile(diffs, 1.0 - alpha)), "se": float(diffs.std(ddof=1)),
-            "p_value": min(1.0, p), "samples": int(samples), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0]),
-            "clusters": n_clusters}
+            "p_value": min(1.0, p), "samples": int(samples)}
 
 
 def _f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, support: np.ndarray, average: str) -> np.ndarray:
@@ -187,11 +190,7 @@ def f1_bootstrap(a_predictions, b_predictions, gold, n_classes: int, *, average:
         pick_b = rng.integers(0, b.shape[0], size=(m, b.shape[0]))
         diffs[start:start + m] = (np.take_along_axis(per_seed_a, pick_a, 1).mean(1)
                                   - np.take_along_axis(per_seed_b, pick_b, 1).mean(1))
-    alpha = (1.0 - confidence) / 2.0
-    p = 1.0 if observed == 0.0 else float((1 + np.sum(np.abs(diffs - observed) >= abs(observed) - 1e-12)) / (samples + 1))
-    return {"difference": observed, "ci_low": float(np.quantile(diffs, alpha)),
-            "ci_high": float(np.quantile(diffs, 1.0 - alpha)), "se": float(diffs.std(ddof=1)),
-            "p_value": min(1.0, p), "samples": int(samples), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0])}
+    return {**_bootstrap_summary(observed, diffs, confidence), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0])}
 
 
 # --------------------------------------------------------------------------- multiple comparisons, power
