@@ -226,6 +226,11 @@ def test_probe_on_frozen_features_learns_and_keeps_predictions(encoder):
     assert runs[0]["test"]["accuracy"] > 0.6  # a random tiny encoder's mean-pooled words separate the toy classes
     assert len(runs[0]["test_predictions"]) == 30 and runs[0]["sizes"]["train"] == 90
     assert runs[0]["test"]["predicted_majority_share"] < 1.0
+    assert runs[0]["converged"] and runs[0]["iterations"] < 2000
+    messages = []
+    capped = probe(encoder, splits, labels, {"max_length": 16, "probe": {"C": 10.0, "max_iter": 1}}, [3],
+                   log=messages.append)
+    assert not capped[0]["converged"] and any("without converging" in m for m in messages)
     again = probe(encoder, splits, labels, {"max_length": 16, "probe": {"C": 10.0}}, [3], log=lambda *a: None)
     assert again[0]["test_predictions"] == runs[0]["test_predictions"]  # seeded
 
