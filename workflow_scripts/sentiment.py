@@ -81,7 +81,8 @@ def cmd_collect(args):
                    "difference", "p_value", "significant", "test", "mcnemar_p", "only_strategy", "only_reference",
                    "ci_low", "ci_high", "runs", "seeds", "reference_seeds", "se"]
         write_table(args.significance, columns, significance)
-        logging.info("%d significance rows (probe runs: McNemar on accuracy, bootstrap on F1) against %s", len(significance), args.reference)
+        logging.info("%d significance rows (probe runs: McNemar on accuracy, bootstrap on F1) against %s",
+                     len(significance), args.reference)
     logging.info("%d rows from %d runs", len(rows), len(args.metrics))
 
 

@@ -379,9 +379,10 @@ def significance_rows(runs: Sequence[dict], *, reference: str, dataset: dict, al
         def mean_metric(of, metric):
             return float(np.mean([of[k]["test"][metric] for k in keys]))
 
-        correct = {name: [[int(p == g) for p, g in zip(of[k]["test_predictions"], gold)] for k in keys]
-                   for name, of in (("system", system_runs), ("reference", ref_runs))}
-        test = mcnemar_pooled(list(zip(correct["system"], correct["reference"])))
+        def correct(of, k):
+            return [int(p == g) for p, g in zip(of[k]["test_predictions"], gold)]
+
+        test = mcnemar_pooled([(correct(system_runs, k), correct(ref_runs, k)) for k in keys])
         value, ref_value = mean_metric(system_runs, "accuracy"), mean_metric(ref_runs, "accuracy")
         rows.append({**common, "metric": "accuracy", "test": "mcnemar", "value": value, "reference_value": ref_value,
                      "difference": value - ref_value, "p_value": test["p_value"],

@@ -108,22 +108,33 @@ def cluster_bootstrap(a_runs, b_runs, clusters=None, *, samples: int = 10000, se
     sizes = np.bincount(codes, minlength=n_clusters).astype(np.float64)
     sums_a, sums_b = _cluster_sums(a, codes, n_clusters), _cluster_sums(b, codes, n_clusters)
     observed = float(a.mean() - b.mean())
+
+    def per_seed_means(weights):
+        units = weights @ sizes                                     # (m,) units drawn
+        return (weights @ sums_a.T) / units[:, None], (weights @ sums_b.T) / units[:, None]   # (m, seeds)
+
+    diffs = _paired_resamples(per_seed_means, n_clusters, samples=samples, seed=seed, batch=batch)
+    return {**_bootstrap_summary(observed, diffs, confidence), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0]),
+            "clusters": n_clusters}
+
+
+def _paired_resamples(per_seed_scores, n_units: int, *, samples: int, seed: int, batch: int) -> np.ndarray:
+    """Bootstrap differences mean(A) - mean(B): each resample draws ``n_units`` units with
+    replacement (the same draw for A and B; passed as (m, n_units) counts to ``per_seed_scores``,
+    which returns each side's (m, seeds) scores) and, per side, its seeds with replacement."""
     rng = np.random.default_rng(seed)
     diffs = np.empty(samples)
     for start in range(0, samples, batch):
         m = min(batch, samples - start)
-        # cluster counts of m resamples of n_clusters draws with replacement (one flat bincount)
-        draws = rng.integers(0, n_clusters, size=(m, n_clusters)) + n_clusters * np.arange(m)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=m * n_clusters).reshape(m, n_clusters).astype(np.float64)
-        units = weights @ sizes                                     # (m,) units drawn
-        per_seed_a = (weights @ sums_a.T) / units[:, None]          # (m, seeds_a)
-        per_seed_b = (weights @ sums_b.T) / units[:, None]
-        pick_a = rng.integers(0, a.shape[0], size=(m, a.shape[0]))
-        pick_b = rng.integers(0, b.shape[0], size=(m, b.shape[0]))
+        # unit counts of m resamples of n_units draws with replacement (one flat bincount)
+        draws = rng.integers(0, n_units, size=(m, n_units)) + n_units * np.arange(m)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=m * n_units).reshape(m, n_units).astype(np.float64)
+        per_seed_a, per_seed_b = per_seed_scores(weights)
+        pick_a = rng.integers(0, per_seed_a.shape[1], size=(m, per_seed_a.shape[1]))
+        pick_b = rng.integers(0, per_seed_b.shape[1], size=(m, per_seed_b.shape[1]))
         diffs[start:start + m] = (np.take_along_axis(per_seed_a, pick_a, 1).mean(1)
                                   - np.take_along_axis(per_seed_b, pick_b, 1).mean(1))
-    return {**_bootstrap_summary(observed, diffs, confidence), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0]),
-            "clusters": n_clusters}
+    return diffs
 
 
 def _bootstrap_summary(observed: float, diffs: np.ndarray, confidence: float) -> dict:
@@ -168,28 +179,20 @@ def f1_bootstrap(a_predictions, b_predictions, gold, n_classes: int, *, average:
     true_onehot = (g[:, None] == classes).astype(np.float64)                 # (texts, classes)
 
     def indicators(predictions):
-        predicted = (predictions[:, :, None] == classes).astype(np.float64)  # (seeds, texts, classes)
-        return predicted * true_onehot, predicted * (1 - true_onehot), (1 - predicted) * true_onehot
+        """(seeds, texts, classes) indicators of a true positive and of a prediction."""
+        predicted = (predictions[:, :, None] == classes).astype(np.float64)
+        return predicted * true_onehot, predicted
 
     def f1_of(parts, weights):
-        tp, fp, fn = (np.einsum("mt,stc->msc", weights, x) for x in parts)  # (resamples, seeds, classes)
-        return _f1_from_counts(tp, fp, fn, (weights @ true_onehot)[:, None, :], average)
+        true_positives, predicted = (np.einsum("mt,stc->msc", weights, x) for x in parts)  # (m, seeds, classes)
+        support = (weights @ true_onehot)[:, None, :]
+        return _f1_from_counts(true_positives, predicted - true_positives, support - true_positives, support, average)
 
     parts_a, parts_b = indicators(a), indicators(b)
     ones = np.ones((1, len(g)))
     observed = float(f1_of(parts_a, ones).mean() - f1_of(parts_b, ones).mean())
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(samples)
-    n = len(g)
-    for start in range(0, samples, batch):
-        m = min(batch, samples - start)
-        draws = rng.integers(0, n, size=(m, n)) + n * np.arange(m)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n).astype(np.float64)
-        per_seed_a, per_seed_b = f1_of(parts_a, weights), f1_of(parts_b, weights)   # (m, seeds)
-        pick_a = rng.integers(0, a.shape[0], size=(m, a.shape[0]))
-        pick_b = rng.integers(0, b.shape[0], size=(m, b.shape[0]))
-        diffs[start:start + m] = (np.take_along_axis(per_seed_a, pick_a, 1).mean(1)
-                                  - np.take_along_axis(per_seed_b, pick_b, 1).mean(1))
+    diffs = _paired_resamples(lambda weights: (f1_of(parts_a, weights), f1_of(parts_b, weights)), len(g),
+                              samples=samples, seed=seed, batch=batch)
     return {**_bootstrap_summary(observed, diffs, confidence), "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0])}
 
 

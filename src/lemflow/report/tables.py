@@ -112,8 +112,9 @@ def seeds_section(config: dict, results: pd.DataFrame) -> list[str]:
                "discordant pairs of every pre-training seed both strategies have; sentiment averages the "
                "fine-tuning/probe repeats (`repeat`) of each pre-training seed first; a probe's tests take one "
                "run per pre-training seed (McNemar on accuracy, a paired bootstrap over texts and seeds on F1), "
-               "and NMT and fine-tuned sentiment are tested by Welch's t-test over pre-training seeds. A comparison with one seed on a side covers test sampling only (a sentiment "
-               "result of one pre-training seed shows the spread of its repeats).", ""]
+               "and NMT and fine-tuned sentiment are tested by Welch's t-test over pre-training seeds. A "
+               "comparison with one seed on a side covers test sampling only (a sentiment result of one "
+               "pre-training seed shows the spread of its repeats).", ""]
     return md
 
 
